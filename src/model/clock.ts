@@ -1,0 +1,8 @@
+/** Time comes into the engine only through a Clock, so tests can control it. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or rejects with an AbortError when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** A signal that aborts after `ms`; call `clear` when it is no longer needed. */
+  deadline(ms: number): { signal: AbortSignal; clear(): void };
+}

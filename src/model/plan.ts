@@ -1,0 +1,104 @@
+/**
+ * A plan is data: everything a run needs, fixed when the run is created, so
+ * that a resumed run does exactly what was planned even if marshal.yaml has
+ * changed since. The step graph is derived from it (plan/graph.ts).
+ */
+import type { HealthCheckConfig, StartConfig } from './schema.js';
+
+export const PLAN_FORMAT = 1;
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+  factor: number;
+  maxBackoffMs: number;
+  /** Error codes or `exit:N` that fail at once. */
+  nonRetryable: string[];
+}
+
+export interface PlannedHost {
+  name: string;
+  /** Absolute deploy root of this host (local provider). */
+  root: string;
+  vars: Record<string, string>;
+}
+
+export interface PlannedTarget {
+  host: PlannedHost;
+  /** Version live on the target before this run; null when nothing was deployed. */
+  from: string | null;
+}
+
+interface PhaseBase {
+  /** Unique within the service: `upload`, `run:migrate`, `switch`, `start`, `health`, `restore`. */
+  id: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** True when running the phase changes what is live on the target (rollback must undo it). */
+  mutating: boolean;
+}
+
+export type Phase =
+  | (PhaseBase & { kind: 'upload'; source: string })
+  | (PhaseBase & { kind: 'run'; command: string })
+  | (PhaseBase & { kind: 'switch'; keepReleases: number })
+  | (PhaseBase & { kind: 'start'; start: StartConfig })
+  | (PhaseBase & { kind: 'health'; checks: HealthCheckConfig[] })
+  | (PhaseBase & { kind: 'restore'; start: StartConfig | null; checks: HealthCheckConfig[]; keepReleases: number });
+
+export type PhaseKind = Phase['kind'];
+
+export interface PlannedService {
+  name: string;
+  group: string;
+  provider: string;
+  /** Directory of the file that declared the service: relative artifact paths start here. */
+  baseDir: string;
+  /** The most common current version among changing targets. */
+  from: string | null;
+  to: string;
+  /** Planned services this one waits for (unchanged ones are already live). */
+  needs: string[];
+  /** Targets that change in this run, in rollout order. */
+  targets: PlannedTarget[];
+  unchangedTargets: string[];
+  /** Per-target steps, in order. */
+  phases: Phase[];
+  /** Per-target rollback steps, in order (run phases and/or `restore`). */
+  rollback: Phase[];
+  /** Batch sizes, in order; they sum to targets.length. */
+  batches: number[];
+  /** Most targets worked on at once, if limited. */
+  concurrency: number | null;
+}
+
+export interface PlanLimits {
+  /** Most steps at once in the run. */
+  global: number;
+  /** Most steps at once in this environment (across runs it is the lock that serialises). */
+  environment: number | null;
+}
+
+export interface Plan {
+  format: typeof PLAN_FORMAT;
+  kind: 'deploy' | 'rollback';
+  environment: string;
+  project: string | null;
+  /** sha256 of the resolved configuration the plan was made from. */
+  configDigest: string;
+  projectDir: string;
+  /** Environment variables (defaults merged with the environment's). */
+  variables: Record<string, string>;
+  /** Services that change, in dependency order. */
+  services: PlannedService[];
+  /** Selected services already at their desired version everywhere. */
+  unchanged: { service: string; version: string | null }[];
+  limits: PlanLimits;
+  rollbackOnFailure: boolean;
+  estimate: { ms: number; basis: 'history' | 'defaults' } | null;
+}
+
+/** Step ids are `<service>/<host>/<phase>`; rollback steps start with `rollback/`. */
+export function stepId(service: string, host: string, phase: string, rollback = false): string {
+  return `${rollback ? 'rollback/' : ''}${service}/${host}/${phase}`;
+}

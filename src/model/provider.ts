@@ -1,0 +1,59 @@
+/**
+ * What the engine asks of a target. Actions are plain data, fully rendered
+ * (no templates left); a provider turns them into effects. Every provider
+ * answers `isDone` first, so re-running or resuming a step never repeats an
+ * effect that is already in place.
+ */
+import type { HealthCheckConfig } from './schema.js';
+import type { LogStream } from './run.js';
+import type { PlannedHost } from './plan.js';
+
+export interface TargetContext {
+  environment: string;
+  service: string;
+  host: PlannedHost;
+  /** Directory relative artifact paths and `project` cwd resolve against. */
+  projectDir: string;
+}
+
+export interface ProcessSpec {
+  command: string;
+  port: number | null;
+  env: Record<string, string>;
+  stopTimeoutMs: number;
+  version: string;
+}
+
+export type Action =
+  /** Copy an artifact directory into releases/<version>. */
+  | { kind: 'upload'; version: string; source: string }
+  /** Run a shell command; cwd is the release directory, or the project directory when there is none. */
+  | { kind: 'exec'; command: string; version: string; env: Record<string, string> }
+  /** Point `current` at releases/<version> atomically; keep the newest `keep` releases. */
+  | { kind: 'switch'; version: string; keep: number }
+  /** (Re)start the service process from `current`. */
+  | { kind: 'start'; process: ProcessSpec }
+  /** Probe until healthy or out of attempts. */
+  | { kind: 'health'; checks: HealthCheckConfig[]; env: Record<string, string> }
+  /** Return the target to `version` (null: to nothing): switch back, restart or stop. */
+  | { kind: 'restore'; version: string | null; keep: number; process: ProcessSpec | null };
+
+export type ActionKind = Action['kind'];
+
+/** The I/O a step is given: its cancellation signal and its log. */
+export interface StepIO {
+  signal: AbortSignal;
+  log(line: string, stream?: LogStream): void;
+}
+
+export interface Provider {
+  readonly name: string;
+  /** Status first: true when the action's effect is already in place. */
+  isDone(action: Action, target: TargetContext, io: StepIO): Promise<boolean>;
+  /** Carries the action out; throws a MarshalError when it fails. */
+  apply(action: Action, target: TargetContext, io: StepIO): Promise<void>;
+  /** Releases connections and other resources held for the run. */
+  close(): Promise<void>;
+}
+
+export type ProviderRegistry = (name: string) => Provider;

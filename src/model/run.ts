@@ -1,0 +1,122 @@
+/** Runs, steps, events and their states: the vocabulary of the store and the engine. */
+import type { SerializedError } from './errors.js';
+import type { Plan } from './plan.js';
+
+export const RUN_STATES = [
+  'pending',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'rolling_back',
+  'rolled_back',
+  'rollback_failed',
+  'cancelled',
+] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export const STEP_STATES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+/** Terminal states a run cannot leave without `resume` (cancelled) or at all. */
+export function isTerminalRunState(state: RunState): boolean {
+  return ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled'].includes(state);
+}
+
+/** States `marshal resume` accepts: interrupted, crashed or stopped runs. */
+export function isResumableRunState(state: RunState): boolean {
+  return ['pending', 'running', 'rolling_back', 'cancelled', 'waiting'].includes(state);
+}
+
+/** Exit status of a run that ended in this state (SPEC: exit codes). */
+export function exitCodeForRunState(state: RunState): number {
+  switch (state) {
+    case 'succeeded':
+      return 0;
+    case 'failed':
+    case 'rolled_back':
+      return 1;
+    case 'rollback_failed':
+      return 3;
+    case 'waiting':
+      return 4;
+    case 'cancelled':
+    case 'pending':
+    case 'running':
+    case 'rolling_back':
+      return 130;
+  }
+}
+
+export interface RunEventMap {
+  'run.created': { environment: string; kind: Plan['kind']; actor: string; reason: string | null; configDigest: string; plan: Plan };
+  'run.state': { state: RunState; error?: SerializedError; note?: string };
+  'step.started': { attempt: number };
+  /** `alreadyDone`: the status check found the effect in place, nothing was applied. */
+  'step.succeeded': { attempt: number; durationMs: number; alreadyDone?: boolean };
+  'step.failed': { attempt: number; durationMs: number; error: SerializedError; final: boolean };
+  'step.retrying': { attempt: number; delayMs: number };
+  'step.skipped': { reason: string };
+  /** The step was stopped by cancellation; it will run again on resume. */
+  'step.interrupted': { attempt: number };
+  'target.changed': { service: string; target: string; version: string | null; previous: string | null };
+}
+
+export type RunEventType = keyof RunEventMap;
+
+export type NewEvent = {
+  [K in RunEventType]: { type: K; runId: number; stepId?: string; at: number; data: RunEventMap[K] };
+}[RunEventType];
+
+export type StoredEvent = NewEvent & { seq: number; hash: string; prevHash: string };
+
+export interface RunRecord {
+  id: number;
+  environment: string;
+  kind: Plan['kind'];
+  state: RunState;
+  actor: string;
+  reason: string | null;
+  configDigest: string;
+  plan: Plan;
+  createdAt: number;
+  updatedAt: number;
+  endedAt: number | null;
+  error: SerializedError | null;
+}
+
+export interface StepRecord {
+  runId: number;
+  stepId: string;
+  state: StepState;
+  attempts: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  error: SerializedError | null;
+  note: string | null;
+}
+
+export interface TargetState {
+  environment: string;
+  service: string;
+  target: string;
+  version: string | null;
+  previous: string | null;
+  runId: number;
+  updatedAt: number;
+}
+
+export type LogStream = 'stdout' | 'stderr' | 'info';
+
+export interface LogLine {
+  runId: number;
+  stepId: string;
+  at: number;
+  stream: LogStream;
+  line: string;
+}
+
+export interface StoredLogLine extends LogLine {
+  id: number;
+}

@@ -1,0 +1,82 @@
+/**
+ * The RunStore contract. Implementations (store/sqlite, store/postgres, the
+ * in-memory fake) pass the same contract suite. `append` is the only way
+ * state changes: events are appended atomically and durably, hash-chained,
+ * and the projections (runs, steps, targets) are updated in the same
+ * transaction.
+ */
+import type { Plan } from './plan.js';
+import type {
+  LogLine,
+  NewEvent,
+  RunRecord,
+  RunState,
+  StepRecord,
+  StoredEvent,
+  StoredLogLine,
+  TargetState,
+} from './run.js';
+
+export interface NewRun {
+  environment: string;
+  kind: Plan['kind'];
+  actor: string;
+  reason: string | null;
+  plan: Plan;
+  at: number;
+}
+
+export interface LockHolder {
+  runId: number;
+  actor: string;
+  pid: number;
+  hostname: string;
+}
+
+export interface LockInfo extends LockHolder {
+  environment: string;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+export type LockResult = { ok: true } | { ok: false; holder: LockInfo };
+
+export interface RunQuery {
+  environment?: string;
+  states?: RunState[];
+  limit?: number;
+}
+
+export interface ChainReport {
+  ok: boolean;
+  events: number;
+  /** First event whose hash or link does not match, with why. */
+  problem?: { seq: number; reason: string };
+}
+
+export interface RunStore {
+  /** Allocates a run id and appends its `run.created` event. */
+  createRun(run: NewRun): Promise<RunRecord>;
+  /** Appends events atomically; resolves once they are durable. */
+  append(events: NewEvent[]): Promise<void>;
+  /** Appends step output; durable on resolve, not hash-chained. */
+  appendLogs(lines: LogLine[]): Promise<void>;
+  getRun(id: number): Promise<RunRecord | undefined>;
+  listRuns(query?: RunQuery): Promise<RunRecord[]>;
+  getSteps(runId: number): Promise<StepRecord[]>;
+  getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
+  getLogs(query: { runId: number; stepId?: string; afterId?: number; limit?: number }): Promise<StoredLogLine[]>;
+  getTargets(environment?: string): Promise<TargetState[]>;
+  /** Median duration in ms of successful steps per phase id of a service, over recent runs. */
+  phaseDurations(environment: string, service: string): Promise<Record<string, number>>;
+  /**
+   * Takes the environment's lock for a run. An expired lease, or one whose
+   * holder is a dead process on this host, is taken over.
+   */
+  acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult>;
+  renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean>;
+  releaseLock(environment: string, runId: number): Promise<void>;
+  getLock(environment: string): Promise<LockInfo | undefined>;
+  verifyChain(): Promise<ChainReport>;
+  close(): Promise<void>;
+}
