@@ -11,6 +11,15 @@ const nameText = 'lower-case letters, digits, ".", "_" and "-"; starts and ends 
 
 export const Name = z.string().regex(NAME, { message: `must be a name: ${nameText}` });
 
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+/** Versions become directory names on targets, so they are restricted to a safe alphabet. */
+export const Version = z.string().regex(VERSION, {
+  message: 'must be a version: letters, digits, ".", "_", "+" and "-", starting with a letter or digit',
+});
+export function isValidVersion(value: string): boolean {
+  return VERSION.test(value);
+}
+
 /** A duration: `250ms`, `5s`, `1m30s`, or a number of milliseconds. */
 export const Duration = z
   .union([z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, { message: 'must be a duration such as 250ms, 5s, 1m30s' })])
@@ -106,7 +115,7 @@ export const Service = z
     description: z.string().optional(),
     group: Name.optional().describe('Target group the service runs on; defaults to the service name.'),
     needs: z.array(z.string()).default([]).describe('Services that must be deployed and healthy first.'),
-    version: z.string().optional().describe('Default desired version; `--set svc=ver` or `--version` override it.'),
+    version: Version.optional().describe('Default desired version; `--set svc=ver` or `--version` override it.'),
     provider: z.enum(['local']).optional().describe('Where targets live; defaults to `defaults.provider`.'),
     artifact: z
       .string()
