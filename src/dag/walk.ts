@@ -108,6 +108,8 @@ class Walker {
 
   private finish(v: number, outcome: VertexOutcome): void {
     this.outcomes[v] = outcome;
+    // Work after a cancelled vertex is not skipped: it runs when the walk resumes.
+    if (outcome === 'cancelled') return;
     for (const next of this.o.graph.dependents[v] as number[]) {
       if (this.outcomes[next] !== undefined) continue;
       if (outcome !== 'ok') this.blocked[next] = 1;

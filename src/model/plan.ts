@@ -70,6 +70,10 @@ export interface PlannedService {
   batches: number[];
   /** Most targets worked on at once, if limited. */
   concurrency: number | null;
+  /** Wait between batches (rolling). */
+  pauseMs: number;
+  /** Failed targets tolerated before the rollout stops (rolling); 0 for all-at-once. */
+  maxFailures: number;
 }
 
 export interface PlanLimits {

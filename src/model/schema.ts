@@ -104,7 +104,7 @@ export const Strategy = z
     z.strictObject({
       type: z.literal('rolling').describe('Targets in batches; a batch starts when the previous one is healthy.'),
       batchSize: z.union([BatchSize, z.array(BatchSize).min(1)]).default(1).describe('Count, percentage, or growing list.'),
-      maxFailures: z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/)]).default(0).describe('Failed targets tolerated.'),
+      maxFailures: z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' })]).default(0).describe('Failed targets tolerated.'),
       pause: Duration.default(0).describe('Wait between batches.'),
     }),
   ])
@@ -112,7 +112,7 @@ export const Strategy = z
 
 export const Service = z
   .strictObject({
-    description: z.string().optional(),
+    description: z.string().optional().describe('Free text, shown in plans and the UI.'),
     group: Name.optional().describe('Target group the service runs on; defaults to the service name.'),
     needs: z.array(z.string()).default([]).describe('Services that must be deployed and healthy first.'),
     version: Version.optional().describe('Default desired version; `--set svc=ver` or `--version` override it.'),
@@ -144,7 +144,7 @@ export const Host = z.union([
 
 export const Environment = z
   .strictObject({
-    description: z.string().optional(),
+    description: z.string().optional().describe('Free text, shown in status and the UI.'),
     variables: Variables.default({}),
     concurrency: z.number().int().min(1).optional().describe('Most steps running at once in this environment.'),
     groups: z
@@ -156,11 +156,11 @@ export const Environment = z
 
 export const Defaults = z
   .strictObject({
-    provider: z.enum(['local']).default('local'),
+    provider: z.enum(['local']).default('local').describe('Where targets live, for services that do not say.'),
     retry: RetryPolicy.default({ attempts: 1, backoff: 1000, factor: 2, maxBackoff: 30_000, nonRetryable: [] }),
     timeout: Duration.default(600_000).describe('Per-step time limit.'),
     concurrency: z.number().int().min(1).default(16).describe('Most steps running at once in a run.'),
-    keepReleases: z.number().int().min(2).default(5),
+    keepReleases: z.number().int().min(2).default(5).describe('Releases kept per target, for fast rollback.'),
     variables: Variables.default({}),
   })
   .describe('Values every service and environment starts from.');
@@ -170,8 +170,8 @@ export const ProjectFile = z
     project: Name.optional().describe('Project name, shown in status and history.'),
     include: z.array(z.string()).default([]).describe('More files (paths or globs, relative to this file).'),
     defaults: Defaults.default(Defaults.parse({})),
-    services: z.record(Name, Service).default({}),
-    environments: z.record(Name, Environment).default({}),
+    services: z.record(Name, Service).default({}).describe('The deployable units, by name.'),
+    environments: z.record(Name, Environment).default({}).describe('Where services are deployed, by name.'),
   })
   .describe('A marshal.yaml file.');
 

@@ -75,6 +75,11 @@ export interface RunStore {
    */
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult>;
   renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean>;
+  /**
+   * Hands the lock from `fromRunId` (e.g. a provisional holder) to `toRunId`,
+   * keeping its lease; false when `fromRunId` does not hold it.
+   */
+  transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean>;
   releaseLock(environment: string, runId: number): Promise<void>;
   getLock(environment: string): Promise<LockInfo | undefined>;
   verifyChain(): Promise<ChainReport>;

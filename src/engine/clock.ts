@@ -1,0 +1,22 @@
+/** The real Clock: wall time and timers. */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Clock } from '../model/clock.js';
+import { MarshalError } from '../model/errors.js';
+import { formatDuration } from '../model/duration.js';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    if (ms <= 0) return;
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  },
+  deadline: (ms) => {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new MarshalError('TIMEOUT', `step exceeded its timeout of ${formatDuration(ms)}`)),
+      ms,
+    );
+    timer.unref();
+    return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  },
+};

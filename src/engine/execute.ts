@@ -1,0 +1,176 @@
+/**
+ * Executes a run from its stored plan: the deploy walk, then — when it
+ * fails — the rollback walk, which cannot be cancelled. Used both for new
+ * runs and for resumed ones: steps already finished are not run again.
+ */
+import { type VertexOutcome, walk } from '../dag/walk.js';
+import type { Clock } from '../model/clock.js';
+import { MarshalError, type SerializedError } from '../model/errors.js';
+import type { Plan } from '../model/plan.js';
+import type { ProviderRegistry } from '../model/provider.js';
+import type { NewEvent, RunState, StepRecord } from '../model/run.js';
+import type { RunStore } from '../model/store.js';
+import { buildDeployGraph, buildRollbackGraph, type RunGraph, STEP, type TouchedTargets } from '../plan/index.js';
+import { Journal, type RunObserver } from './journal.js';
+import { createVisitor } from './step.js';
+
+export interface ExecuteDeps {
+  store: RunStore;
+  providers: ProviderRegistry;
+  clock: Clock;
+  observer?: RunObserver;
+}
+
+export interface RunOutcome {
+  runId: number;
+  state: RunState;
+  error: SerializedError | null;
+}
+
+const NEVER = new AbortController().signal;
+
+function knownFrom(graph: RunGraph, prior: ReadonlyMap<string, StepRecord>): (v: number) => VertexOutcome | undefined {
+  if (prior.size === 0) return () => undefined;
+  return (v) => {
+    if (graph.kind[v] !== STEP) return undefined;
+    const state = prior.get(graph.stepId(v))?.state;
+    return state === 'succeeded' ? 'ok' : state === 'skipped' ? 'skipped' : undefined;
+  };
+}
+
+/** Records why steps that never ran did not run; only failures are root causes. */
+function skippedEvents(graph: RunGraph, outcomes: VertexOutcome[], runId: number, at: number): NewEvent[] {
+  const events: NewEvent[] = [];
+  for (let v = 0; v < outcomes.length; v++) {
+    if (graph.kind[v] !== STEP) continue;
+    const outcome = outcomes[v];
+    if (outcome === 'skipped') {
+      events.push({ type: 'step.skipped', runId, stepId: graph.stepId(v), at, data: { reason: 'upstream failed' } });
+    } else if (outcome === 'not-run') {
+      events.push({ type: 'step.skipped', runId, stepId: graph.stepId(v), at, data: { reason: 'run stopped' } });
+    }
+  }
+  return events;
+}
+
+/** Targets where a step that changes live state started: exactly what a rollback must undo. */
+export function touchedTargets(plan: Plan, steps: readonly StepRecord[]): TouchedTargets {
+  const started = new Set(steps.filter((s) => s.attempts > 0).map((s) => s.stepId));
+  const touched: TouchedTargets = new Map();
+  plan.services.forEach((svc, s) => {
+    const targets: number[] = [];
+    svc.targets.forEach((target, t) => {
+      const mutated = svc.phases.some((p) => p.mutating && started.has(`${svc.name}/${target.host.name}/${p.id}`));
+      if (mutated) targets.push(t);
+    });
+    if (targets.length > 0) touched.set(s, targets);
+  });
+  return touched;
+}
+
+function runError(graph: RunGraph, outcomes: VertexOutcome[], steps: ReadonlyMap<string, StepRecord>): SerializedError {
+  const failed = outcomes.flatMap((o, v) => (o === 'failed' && graph.kind[v] === STEP ? [graph.stepId(v)] : []));
+  const first = failed[0];
+  const cause = first === undefined ? undefined : steps.get(first)?.error;
+  const message =
+    first === undefined
+      ? 'the run failed'
+      : `${first} failed${cause ? `: ${cause.message}` : ''}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`;
+  return { code: 'RUN_FAILED', message, details: { failedSteps: failed } };
+}
+
+export async function executeRun(
+  deps: ExecuteDeps,
+  runId: number,
+  options: { signal?: AbortSignal } = {},
+): Promise<RunOutcome> {
+  const { store, clock } = deps;
+  const run = await store.getRun(runId);
+  if (run === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`);
+  const plan = run.plan;
+  const journal = new Journal(store, deps.observer);
+  const state = async (next: RunState, error?: SerializedError, note?: string) => {
+    const data: NewEvent & { type: 'run.state' } = { type: 'run.state', runId, at: clock.now(), data: { state: next } };
+    if (error) data.data.error = error;
+    if (note) data.data.note = note;
+    await journal.record(data);
+  };
+  const stepMap = async () => new Map((await store.getSteps(runId)).map((s) => [s.stepId, s]));
+  const prior = await stepMap();
+  const signal = options.signal ?? NEVER;
+
+  try {
+    let failure: SerializedError | undefined;
+    if (run.state !== 'rolling_back') {
+      await state('running');
+      const graph = buildDeployGraph(plan);
+      const visit = createVisitor({ plan, runId, graph, journal, providers: deps.providers, clock, signal, prior });
+      const result = await walk({
+        graph: graph.graph,
+        capacities: graph.capacities,
+        semaphores: graph.semaphores,
+        known: knownFrom(graph, prior),
+        visit,
+        signal,
+      });
+      const failed = result.outcomes.includes('failed');
+      // After a cancellation, steps that did not run stay pending: resume runs them.
+      if (failed) await journal.record(...skippedEvents(graph, result.outcomes, runId, clock.now()));
+      if (!failed && !result.outcomes.some((o) => o === 'cancelled' || o === 'not-run')) {
+        await state('succeeded');
+        return { runId, state: 'succeeded', error: null };
+      }
+      if (!failed) {
+        const error = new MarshalError('CANCELLED', `run #${runId} was interrupted`).toJSON();
+        await state('cancelled', error, 'interrupted');
+        return { runId, state: 'cancelled', error };
+      }
+      failure = runError(graph, result.outcomes, await stepMap());
+      if (!plan.rollbackOnFailure) {
+        await state('failed', failure, 'rollback disabled (--no-rollback): targets left as they failed');
+        return { runId, state: 'failed', error: failure };
+      }
+      await state('rolling_back', failure);
+    }
+    return await rollBack(deps, runId, plan, journal, state, failure ?? run.error ?? undefined);
+  } finally {
+    await journal.close();
+  }
+}
+
+async function rollBack(
+  deps: ExecuteDeps,
+  runId: number,
+  plan: Plan,
+  journal: Journal,
+  state: (next: RunState, error?: SerializedError, note?: string) => Promise<void>,
+  failure: SerializedError | undefined,
+): Promise<RunOutcome> {
+  const steps = await deps.store.getSteps(runId);
+  const prior = new Map(steps.map((s) => [s.stepId, s]));
+  const graph = buildRollbackGraph(plan, touchedTargets(plan, steps));
+  // A rollback cannot be cancelled half-way: it gets a signal that never aborts.
+  const visit = createVisitor({ plan, runId, graph, journal, providers: deps.providers, clock: deps.clock, signal: NEVER, prior });
+  const result = await walk({
+    graph: graph.graph,
+    capacities: graph.capacities,
+    semaphores: graph.semaphores,
+    known: knownFrom(graph, prior),
+    visit,
+    // Keep restoring what does not depend on a failed rollback step.
+    stopsWalk: () => false,
+  });
+  await journal.record(...skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
+  if (result.outcomes.every((o) => o === 'ok')) {
+    await state('rolled_back', failure);
+    return { runId, state: 'rolled_back', error: failure ?? null };
+  }
+  const rollbackError = runError(graph, result.outcomes, new Map((await deps.store.getSteps(runId)).map((s) => [s.stepId, s])));
+  const error: SerializedError = {
+    code: 'ROLLBACK_FAILED',
+    message: `rollback incomplete: ${rollbackError.message}`,
+    details: { ...rollbackError.details, cause: failure },
+  };
+  await state('rollback_failed', error);
+  return { runId, state: 'rollback_failed', error };
+}

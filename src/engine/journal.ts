@@ -1,0 +1,99 @@
+/**
+ * Group commit. Steps ask for events to be recorded and wait until they are
+ * durable before acting; everything asked for in the same turn of the event
+ * loop is written in one store transaction. Durability per event, at the cost
+ * of one commit per turn rather than one per event.
+ *
+ * Step output (logs) is buffered and written at most every `logFlushMs`, and
+ * always together with the next event batch.
+ */
+import type { LogLine, NewEvent } from '../model/run.js';
+import type { RunStore } from '../model/store.js';
+
+export interface RunObserver {
+  /** Called once events are durable. */
+  onEvents?(events: readonly NewEvent[]): void;
+  /** Called as output arrives (before it is durable). */
+  onLog?(line: LogLine): void;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export class Journal {
+  private events: NewEvent[] = [];
+  private logs: LogLine[] = [];
+  private waiters: Waiter[] = [];
+  private scheduled = false;
+  private logTimer: NodeJS.Timeout | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly observer: RunObserver = {},
+    private readonly logFlushMs = 200,
+  ) {}
+
+  /** Resolves once every given event is durable. */
+  record(...events: NewEvent[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    for (const e of events) this.events.push(e);
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  log(line: LogLine): void {
+    this.logs.push(line);
+    this.observer.onLog?.(line);
+    if (this.logTimer === undefined && !this.scheduled) {
+      this.logTimer = setTimeout(() => {
+        this.logTimer = undefined;
+        void this.flushLogs().catch(() => {});
+      }, this.logFlushMs);
+      this.logTimer.unref();
+    }
+  }
+
+  /** Writes whatever is pending now. */
+  async flush(): Promise<void> {
+    this.scheduled = false;
+    const events = this.events;
+    const waiters = this.waiters;
+    this.events = [];
+    this.waiters = [];
+    try {
+      await this.flushLogs();
+      if (events.length > 0) await this.store.append(events);
+    } catch (error) {
+      this.failure = error;
+      for (const w of waiters) w.reject(error);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+    if (events.length > 0) this.observer.onEvents?.(events);
+  }
+
+  private async flushLogs(): Promise<void> {
+    if (this.logTimer !== undefined) {
+      clearTimeout(this.logTimer);
+      this.logTimer = undefined;
+    }
+    if (this.logs.length === 0) return;
+    const logs = this.logs;
+    this.logs = [];
+    await this.store.appendLogs(logs);
+  }
+
+  /** Flushes everything; call before the run returns. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.failure !== undefined) throw this.failure;
+  }
+}

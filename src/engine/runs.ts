@@ -1,0 +1,111 @@
+/**
+ * The engine as a library: plan a deploy, start a run under the
+ * environment's lock, resume an interrupted run.
+ */
+import { MarshalError } from '../model/errors.js';
+import type { Plan } from '../model/plan.js';
+import type { Project } from '../model/project.js';
+import { isResumableRunState } from '../model/run.js';
+import type { LockInfo } from '../model/store.js';
+import { buildPlan, type PhaseHistory, type PlanRequest } from '../plan/index.js';
+import { type ExecuteDeps, executeRun, type RunOutcome } from './execute.js';
+import { acquireLock, keepLease } from './lock.js';
+
+export interface Identity {
+  actor: string;
+  pid: number;
+  hostname: string;
+}
+
+export interface RunnerDeps extends ExecuteDeps {
+  identity: Identity;
+  leaseMs: number;
+}
+
+export interface RunOptions {
+  reason?: string | null;
+  /** Wait for the environment lock instead of failing with LOCK_HELD. */
+  wait?: boolean;
+  /** Cancels the run (Ctrl-C); a rollback in progress is not cancelled. */
+  signal?: AbortSignal;
+  onWaiting?(holder: LockInfo): void;
+  /** Told the run id as soon as the run exists. */
+  onCreated?(runId: number): void;
+}
+
+/** Plans a deploy from the project and what the store knows is live. */
+export async function planDeploy(deps: Pick<ExecuteDeps, 'store'>, project: Project, request: PlanRequest): Promise<Plan> {
+  const current = await deps.store.getTargets(request.environment);
+  const history: PhaseHistory = {};
+  if (project.config.environments[request.environment] !== undefined) {
+    for (const service of Object.keys(project.config.services)) {
+      history[service] = await deps.store.phaseDurations(request.environment, service);
+    }
+  }
+  return buildPlan(project, request, current, history);
+}
+
+async function underLease<T>(deps: RunnerDeps, environment: string, runId: number, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const lost = new AbortController();
+  const lease = keepLease(deps.store, deps.clock, environment, runId, deps.leaseMs, () =>
+    lost.abort(new MarshalError('CANCELLED', `lost the ${environment} lock: another process took it over`)),
+  );
+  try {
+    return await work(signal ? AbortSignal.any([signal, lost.signal]) : lost.signal);
+  } finally {
+    lease.stop();
+    await deps.store.releaseLock(environment, runId);
+  }
+}
+
+/** Creates a run for the plan under the environment's lock and executes it. */
+export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions = {}): Promise<RunOutcome> {
+  const { store, clock, identity } = deps;
+  // The lock is taken before the run exists (a blocked deploy leaves no run behind), under a
+  // provisional id unique to this process, then handed to the new run.
+  const provisional = -identity.pid;
+  await acquireLock(store, clock, plan.environment, { ...identity, runId: provisional }, {
+    leaseMs: deps.leaseMs,
+    wait: options.wait ?? false,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+  });
+  let runId: number;
+  try {
+    const run = await store.createRun({
+      environment: plan.environment,
+      kind: plan.kind,
+      actor: identity.actor,
+      reason: options.reason ?? null,
+      plan,
+      at: clock.now(),
+    });
+    runId = run.id;
+    if (!(await store.transferLock(plan.environment, provisional, runId))) {
+      throw new MarshalError('INTERNAL', `lost the ${plan.environment} lock while creating run #${runId}`);
+    }
+  } catch (error) {
+    await store.releaseLock(plan.environment, provisional);
+    throw error;
+  }
+  options.onCreated?.(runId);
+  return underLease(deps, plan.environment, runId, options.signal, (signal) => executeRun(deps, runId, { signal }));
+}
+
+/** Continues an interrupted or crashed run; finished steps are not repeated. */
+export async function resumeRun(deps: RunnerDeps, runId: number, options: RunOptions = {}): Promise<RunOutcome> {
+  const { store, clock, identity } = deps;
+  const run = await store.getRun(runId);
+  if (run === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+  if (!isResumableRunState(run.state)) {
+    throw new MarshalError('STATE_CONFLICT', `run #${runId} has ended (${run.state}); there is nothing to resume`);
+  }
+  await acquireLock(store, clock, run.environment, { ...identity, runId }, {
+    leaseMs: deps.leaseMs,
+    wait: options.wait ?? false,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+  });
+  options.onCreated?.(runId);
+  return underLease(deps, run.environment, runId, options.signal, (signal) => executeRun(deps, runId, { signal }));
+}

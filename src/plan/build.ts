@@ -1,0 +1,201 @@
+/**
+ * Config + current state → Plan, through an ordered list of small steps:
+ * select services, resolve versions, resolve targets, drop what is already
+ * live, order by needs, expand phases, estimate.
+ */
+import { Graph } from '../dag/graph.js';
+import { MarshalError } from '../model/errors.js';
+import { PLAN_FORMAT, type Plan, type PlannedService, type PlannedTarget } from '../model/plan.js';
+import type { Project } from '../model/project.js';
+import type { TargetState } from '../model/run.js';
+import { isValidVersion } from '../model/schema.js';
+import { estimatePlan, type PhaseHistory } from './estimate.js';
+import { deployPhases, rollbackPhases } from './phases.js';
+import { batchSizes, groupOf, hostsFor } from './targets.js';
+
+export interface PlanRequest {
+  environment: string;
+  kind?: Plan['kind'];
+  /** Services to deploy; undefined means every service with hosts in the environment. */
+  services?: string[];
+  /** Desired versions by service (`--set svc=ver`). */
+  set?: Record<string, string>;
+  /** Desired version for every selected service without a `--set` (`--version`). */
+  version?: string;
+  rollbackOnFailure?: boolean;
+  /** Overrides `defaults.concurrency` (the run-wide limit). */
+  concurrency?: number;
+}
+
+function closest(name: string, options: string[]): string {
+  const hint = options.find((o) => o.startsWith(name.slice(0, 2)));
+  return hint ? ` — did you mean "${hint}"?` : '';
+}
+
+function selectServices(project: Project, request: PlanRequest): string[] {
+  const { config } = project;
+  const env = request.environment;
+  const inEnv = Object.keys(config.services).filter((s) => hostsFor(config, project.projectDir, env, s).length > 0);
+  if (request.services === undefined) return inEnv;
+  for (const name of request.services) {
+    if (config.services[name] === undefined) {
+      throw new MarshalError(
+        'ARGUMENT_INVALID',
+        `--services: unknown service "${name}"${closest(name, Object.keys(config.services))}`,
+      );
+    }
+    if (!inEnv.includes(name)) {
+      throw new MarshalError(
+        'ARGUMENT_INVALID',
+        `--services: service "${name}" has no hosts in ${env} (group "${groupOf(config, name)}")`,
+      );
+    }
+  }
+  return inEnv.filter((s) => request.services?.includes(s));
+}
+
+function resolveVersion(project: Project, request: PlanRequest, service: string): string {
+  const version = request.set?.[service] ?? request.version ?? project.config.services[service]?.version;
+  if (version === undefined) {
+    throw new MarshalError('ARGUMENT_INVALID', `no version for service "${service}"`, {
+      hint: `pass --set ${service}=<version> or --version <version>, or set services.${service}.version`,
+    });
+  }
+  if (!isValidVersion(version)) {
+    throw new MarshalError('ARGUMENT_INVALID', `invalid version "${version}" for service "${service}"`, {
+      hint: 'versions use letters, digits, ".", "_", "+" and "-", starting with a letter or digit',
+    });
+  }
+  return version;
+}
+
+/** Selected services in an order where each comes after what it needs. */
+function orderByNeeds(project: Project, names: string[]): string[] {
+  const all = Object.keys(project.config.services);
+  const index = new Map(all.map((n, i) => [n, i]));
+  const graph = new Graph(all.length);
+  for (const name of all) {
+    for (const need of project.config.services[name]?.needs ?? []) {
+      const from = index.get(need);
+      if (from !== undefined) graph.addEdge(from, index.get(name) as number);
+    }
+  }
+  const selected = new Set(names);
+  return graph
+    .topologicalOrder()
+    .map((v) => all[v] as string)
+    .filter((n) => selected.has(n));
+}
+
+/** What a changing service waits for: planned needs, looking through unchanged services. */
+function plannedNeeds(project: Project, service: string, planned: Set<string>, seen = new Set<string>()): string[] {
+  const out = new Set<string>();
+  for (const need of project.config.services[service]?.needs ?? []) {
+    if (seen.has(need)) continue;
+    seen.add(need);
+    if (planned.has(need)) out.add(need);
+    else for (const n of plannedNeeds(project, need, planned, seen)) out.add(n);
+  }
+  return [...out];
+}
+
+function mostCommon(values: (string | null)[]): string | null {
+  const counts = new Map<string | null, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: string | null = null;
+  let bestCount = -1;
+  for (const [v, c] of counts) {
+    if (c > bestCount) {
+      best = v;
+      bestCount = c;
+    }
+  }
+  return best;
+}
+
+/** `maxFailures` as a count of targets: a number, or a percentage of the targets rounded down. */
+function failureBudget(targets: number, spec: number | string): number {
+  return typeof spec === 'number' ? spec : Math.floor((targets * Number(spec.slice(0, -1))) / 100);
+}
+
+export function buildPlan(
+  project: Project,
+  request: PlanRequest,
+  current: readonly TargetState[],
+  history: PhaseHistory = {},
+): Plan {
+  const { config } = project;
+  const envName = request.environment;
+  const env = config.environments[envName];
+  if (env === undefined) {
+    throw new MarshalError(
+      'ARGUMENT_INVALID',
+      `unknown environment "${envName}"${closest(envName, Object.keys(config.environments))}`,
+      { hint: `environments: ${Object.keys(config.environments).join(', ')}` },
+    );
+  }
+  const selected = selectServices(project, request);
+  for (const name of Object.keys(request.set ?? {})) {
+    if (!selected.includes(name)) {
+      throw new MarshalError('ARGUMENT_INVALID', `--set ${name}=…: "${name}" is not a selected service in ${envName}`);
+    }
+  }
+  const live = new Map<string, string | null>();
+  for (const t of current) if (t.environment === envName) live.set(`${t.service}/${t.target}`, t.version);
+
+  const changing: { name: string; to: string; targets: PlannedTarget[]; unchanged: string[] }[] = [];
+  const unchanged: Plan['unchanged'] = [];
+  for (const name of orderByNeeds(project, selected)) {
+    const to = resolveVersion(project, request, name);
+    const targets: PlannedTarget[] = [];
+    const same: string[] = [];
+    for (const host of hostsFor(config, project.projectDir, envName, name)) {
+      const from = live.get(`${name}/${host.name}`) ?? null;
+      if (from === to) same.push(host.name);
+      else targets.push({ host, from });
+    }
+    if (targets.length === 0) unchanged.push({ service: name, version: to });
+    else changing.push({ name, to, targets, unchanged: same });
+  }
+
+  const plannedNames = new Set(changing.map((c) => c.name));
+  const services: PlannedService[] = changing.map((c) => {
+    const svc = config.services[c.name];
+    if (svc === undefined) throw new MarshalError('INTERNAL', `service ${c.name} vanished`);
+    const strategy = svc.strategy;
+    return {
+      name: c.name,
+      group: groupOf(config, c.name),
+      provider: svc.provider ?? config.defaults.provider,
+      baseDir: project.serviceDirs[c.name] ?? project.projectDir,
+      from: mostCommon(c.targets.map((t) => t.from)),
+      to: c.to,
+      needs: plannedNeeds(project, c.name, plannedNames),
+      targets: c.targets,
+      unchangedTargets: c.unchanged,
+      phases: deployPhases(config, svc),
+      rollback: rollbackPhases(config, svc),
+      batches: batchSizes(c.targets.length, strategy?.type === 'rolling' ? strategy.batchSize : undefined),
+      concurrency: svc.concurrency ?? null,
+      pauseMs: strategy?.type === 'rolling' ? strategy.pause : 0,
+      maxFailures: strategy?.type === 'rolling' ? failureBudget(c.targets.length, strategy.maxFailures) : 0,
+    };
+  });
+
+  const plan: Plan = {
+    format: PLAN_FORMAT,
+    kind: request.kind ?? 'deploy',
+    environment: envName,
+    project: config.project ?? null,
+    configDigest: project.digest,
+    projectDir: project.projectDir,
+    variables: { ...config.defaults.variables, ...env.variables },
+    services,
+    unchanged,
+    limits: { global: request.concurrency ?? config.defaults.concurrency, environment: env.concurrency ?? null },
+    rollbackOnFailure: request.rollbackOnFailure ?? true,
+    estimate: null,
+  };
+  plan.estimate = estimatePlan(plan, history);
+  return plan;
+}

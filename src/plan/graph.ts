@@ -1,0 +1,162 @@
+/**
+ * Plan → run graph. One vertex per (service, target, phase), chained per
+ * target; a gate vertex per service (its targets are all done) that the
+ * services needing it wait for; a gate per batch boundary (rolling). Gates
+ * do no I/O. The graph is compact (typed arrays) because a plan may hold
+ * hundreds of thousands of steps.
+ */
+import { Graph } from '../dag/graph.js';
+import type { Phase, Plan } from '../model/plan.js';
+import { stepId } from '../model/plan.js';
+
+/** Vertex kinds. */
+export const STEP = 0;
+export const SERVICE_GATE = 1;
+export const BATCH_GATE = 2;
+/** A target with no phases: the vertex only records its new version. */
+export const MARK = 3;
+
+export type Direction = 'deploy' | 'rollback';
+
+export interface RunGraph {
+  direction: Direction;
+  graph: Graph;
+  kind: Uint8Array;
+  /** Index into plan.services. */
+  service: Int32Array;
+  /** Index into the service's targets (batch index for a batch gate, -1 for a service gate). */
+  target: Int32Array;
+  /** Index into the service's phases (or rollback phases); -1 for gates and marks. */
+  phase: Int32Array;
+  capacities: number[];
+  semaphores(v: number): readonly number[];
+  /** Persisted id of a step vertex (`api/host-1/switch`); '' for gates. */
+  stepId(v: number): string;
+  /** Vertex of a persisted step id. */
+  vertexOf(id: string): number | undefined;
+  /** True when v is the last vertex of its target's chain. */
+  endsTarget(v: number): boolean;
+}
+
+/** Targets touched by a failed deploy, per service index: the ones rollback must undo. */
+export type TouchedTargets = Map<number, number[]>;
+
+class Builder {
+  readonly graph = new Graph();
+  readonly kind: number[] = [];
+  readonly service: number[] = [];
+  readonly target: number[] = [];
+  readonly phase: number[] = [];
+
+  add(kind: number, service: number, target: number, phase: number, deps: readonly number[]): number {
+    const v = this.graph.addVertex();
+    this.kind.push(kind);
+    this.service.push(service);
+    this.target.push(target);
+    this.phase.push(phase);
+    for (const d of deps) this.graph.addEdge(d, v);
+    return v;
+  }
+
+  /** A target's chain of phase vertices; returns [first, last]. */
+  chain(service: number, target: number, phases: readonly Phase[], deps: readonly number[]): [number, number] {
+    if (phases.length === 0) {
+      const v = this.add(MARK, service, target, -1, deps);
+      return [v, v];
+    }
+    let prev = -1;
+    let first = -1;
+    for (let p = 0; p < phases.length; p++) {
+      const v = this.add(STEP, service, target, p, prev === -1 ? deps : [prev]);
+      if (first === -1) first = v;
+      prev = v;
+    }
+    return [first, prev];
+  }
+
+  finish(plan: Plan, direction: Direction): RunGraph {
+    const capacities = [plan.limits.global];
+    const envSem = plan.limits.environment === null ? [] : [capacities.push(plan.limits.environment) - 1];
+    const serviceSems = plan.services.map((s) =>
+      s.concurrency === null ? [0, ...envSem] : [0, ...envSem, capacities.push(s.concurrency) - 1],
+    );
+    const kind = Uint8Array.from(this.kind);
+    const service = Int32Array.from(this.service);
+    const target = Int32Array.from(this.target);
+    const phase = Int32Array.from(this.phase);
+    const none: readonly number[] = [];
+    const phasesOf = (s: number) => {
+      const svc = plan.services[s];
+      return (direction === 'deploy' ? svc?.phases : svc?.rollback) ?? [];
+    };
+    const idOf = (v: number): string => {
+      if (kind[v] !== STEP) return '';
+      const svc = plan.services[service[v] as number];
+      const host = svc?.targets[target[v] as number]?.host.name ?? '?';
+      const ph = phasesOf(service[v] as number)[phase[v] as number];
+      return stepId(svc?.name ?? '?', host, ph?.id ?? '?', direction === 'rollback');
+    };
+    let index: Map<string, number> | undefined;
+    return {
+      direction,
+      graph: this.graph,
+      kind,
+      service,
+      target,
+      phase,
+      capacities,
+      semaphores: (v) => (kind[v] === STEP ? (serviceSems[service[v] as number] ?? none) : none),
+      stepId: idOf,
+      vertexOf: (id) => {
+        if (index === undefined) {
+          index = new Map();
+          for (let v = 0; v < kind.length; v++) if (kind[v] === STEP) index.set(idOf(v), v);
+        }
+        return index.get(id);
+      },
+      endsTarget: (v) => kind[v] === MARK || (kind[v] === STEP && phase[v] === phasesOf(service[v] as number).length - 1),
+    };
+  }
+}
+
+export function buildDeployGraph(plan: Plan): RunGraph {
+  const b = new Builder();
+  const gateOf = new Map<string, number>();
+  plan.services.forEach((svc, s) => {
+    const needGates = svc.needs.map((n) => gateOf.get(n)).filter((g): g is number => g !== undefined);
+    const lasts: number[] = [];
+    let offset = 0;
+    let batchGate = -1;
+    svc.batches.forEach((size, batch) => {
+      const deps = batchGate === -1 ? needGates : [batchGate];
+      const batchLasts: number[] = [];
+      for (let t = offset; t < offset + size; t++) batchLasts.push(b.chain(s, t, svc.phases, deps)[1]);
+      lasts.push(...batchLasts);
+      offset += size;
+      if (batch < svc.batches.length - 1) batchGate = b.add(BATCH_GATE, s, batch, -1, batchLasts);
+    });
+    gateOf.set(svc.name, b.add(SERVICE_GATE, s, -1, -1, lasts));
+  });
+  return b.finish(plan, 'deploy');
+}
+
+/**
+ * The rollback graph: touched targets only, in reverse `needs` order — a
+ * service is restored after every service that needs it.
+ */
+export function buildRollbackGraph(plan: Plan, touched: TouchedTargets): RunGraph {
+  const b = new Builder();
+  const gateOf = new Map<string, number>();
+  for (let s = plan.services.length - 1; s >= 0; s--) {
+    const svc = plan.services[s];
+    const targets = touched.get(s);
+    if (svc === undefined || targets === undefined || targets.length === 0) continue;
+    const dependentGates = plan.services
+      .filter((other) => other.needs.includes(svc.name))
+      .map((other) => gateOf.get(other.name))
+      .filter((g): g is number => g !== undefined);
+    const lasts = targets.map((t) => b.chain(s, t, svc.rollback, dependentGates)[1]);
+    gateOf.set(svc.name, b.add(SERVICE_GATE, s, -1, -1, lasts));
+  }
+  return b.finish(plan, 'rollback');
+}

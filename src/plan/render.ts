@@ -1,0 +1,100 @@
+/**
+ * Phase + target → a fully rendered Action. Templates are rendered here, at
+ * the moment a step runs, with the target's scope; values in shell commands
+ * are quoted.
+ */
+import { resolve } from 'node:path';
+import { MarshalError } from '../model/errors.js';
+import type { Phase, Plan, PlannedService, PlannedTarget } from '../model/plan.js';
+import type { Action, ProcessSpec, TargetContext } from '../model/provider.js';
+import type { HealthCheckConfig, StartConfig } from '../model/schema.js';
+import { templateScope } from '../model/scope.js';
+import { render, type TemplateScope } from '../model/template.js';
+import type { Direction } from './graph.js';
+
+export function targetContext(plan: Plan, service: PlannedService, target: PlannedTarget): TargetContext {
+  return { environment: plan.environment, service: service.name, host: target.host, projectDir: plan.projectDir };
+}
+
+/** In a deploy `version` is the new version; in a rollback it is the version restored. */
+export function scopeFor(plan: Plan, service: PlannedService, target: PlannedTarget, direction: Direction): TemplateScope {
+  const deploying = direction === 'deploy';
+  return templateScope({
+    version: deploying ? service.to : (target.from ?? ''),
+    previous: deploying ? target.from : service.to,
+    service: service.name,
+    environment: plan.environment,
+    variables: plan.variables,
+    host: target.host,
+  });
+}
+
+function renderPort(port: number | string | undefined, scope: TemplateScope): number | null {
+  if (port === undefined) return null;
+  const text = typeof port === 'number' ? String(port) : render(port, scope);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new MarshalError('PROVIDER_ERROR', `port "${text}" is not a port number`, { retryable: false });
+  }
+  return value;
+}
+
+function renderEnv(env: Record<string, string>, scope: TemplateScope): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = render(v, scope);
+  return out;
+}
+
+function processSpec(plan: Plan, start: StartConfig, scope: TemplateScope, version: string): ProcessSpec {
+  return {
+    command: render(start.command, scope, 'shell'),
+    port: renderPort(start.port, scope),
+    env: { ...plan.variables, ...renderEnv(start.env, scope) },
+    stopTimeoutMs: start.stopTimeout,
+    version,
+  };
+}
+
+export function renderChecks(checks: HealthCheckConfig[], scope: TemplateScope): HealthCheckConfig[] {
+  return checks.map((c) => ({
+    ...c,
+    ...(c.http ? { http: { ...c.http, url: render(c.http.url, scope) } } : {}),
+    ...(c.tcp ? { tcp: { host: render(c.tcp.host, scope), port: String(renderPort(c.tcp.port, scope)) } } : {}),
+    ...(c.command !== undefined ? { command: render(c.command, scope, 'shell') } : {}),
+  }));
+}
+
+export function actionFor(
+  plan: Plan,
+  service: PlannedService,
+  target: PlannedTarget,
+  phase: Phase,
+  direction: Direction,
+): Action {
+  const scope = scopeFor(plan, service, target, direction);
+  switch (phase.kind) {
+    case 'upload':
+      return { kind: 'upload', version: service.to, source: resolve(service.baseDir, render(phase.source, scope)) };
+    case 'run':
+      // Rollback commands run in the release being rolled back: it holds the code that knows how to undo itself.
+      return { kind: 'exec', command: render(phase.command, scope, 'shell'), version: service.to, env: plan.variables };
+    case 'switch':
+      return { kind: 'switch', version: service.to, keep: phase.keepReleases };
+    case 'start':
+      return { kind: 'start', process: processSpec(plan, phase.start, scope, service.to) };
+    case 'health':
+      return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };
+    case 'restore': {
+      const version = target.from;
+      const process = version === null || phase.start === null ? null : processSpec(plan, phase.start, scope, version);
+      return { kind: 'restore', version, keep: phase.keepReleases, process };
+    }
+  }
+}
+
+/** The health check that follows a restore, or null when there is nothing to check. */
+export function restoreHealthAction(plan: Plan, service: PlannedService, target: PlannedTarget, phase: Phase): Action | null {
+  if (phase.kind !== 'restore' || target.from === null || phase.checks.length === 0) return null;
+  const scope = scopeFor(plan, service, target, 'rollback');
+  return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };
+}

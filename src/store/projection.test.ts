@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { LockInfo } from '../model/store.js';
+import { isPidAlive, mayTakeLock, medianByPhase, nextStep, phaseOf } from './projection.js';
+
+describe('phaseOf', () => {
+  it('takes the part after the host; other services and rollback steps have none', () => {
+    expect(phaseOf('api/h1/run:migrate', 'api')).toBe('run:migrate');
+    expect(phaseOf('api-gw/h1/upload', 'api')).toBeUndefined();
+    expect(phaseOf('rollback/api/h1/restore', 'api')).toBeUndefined();
+    expect(phaseOf('api/h1', 'api')).toBeUndefined();
+  });
+});
+
+describe('medianByPhase', () => {
+  it('takes the middle value, or the rounded mean of the middle two', () => {
+    const samples = [
+      { stepId: 'api/h1/upload', durationMs: 30 },
+      { stepId: 'api/h2/upload', durationMs: 10 },
+      { stepId: 'api/h1/upload', durationMs: 20 },
+      { stepId: 'api/h1/start', durationMs: 1 },
+      { stepId: 'api/h1/start', durationMs: 2 },
+    ];
+    expect(medianByPhase(samples, 'api')).toEqual({ start: 2, upload: 20 });
+  });
+});
+
+describe('nextStep', () => {
+  it('refuses a step event without a step id', () => {
+    expect(() =>
+      nextStep(undefined, { type: 'step.started', runId: 1, at: 1, data: { attempt: 1 } }),
+    ).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+});
+
+describe('mayTakeLock', () => {
+  const lock: LockInfo = {
+    environment: 'prod',
+    runId: 1,
+    actor: 'a',
+    pid: 10,
+    hostname: 'box',
+    acquiredAt: 0,
+    expiresAt: 100,
+  };
+  const alive = () => true;
+
+  const other = { runId: 2, pid: 11, hostname: 'box' };
+  it('takes an expired lease, re-enters its own run in its own process, and takes a dead local holder only', () => {
+    expect(mayTakeLock(lock, other, 100, 'box', alive)).toBe(true);
+    expect(mayTakeLock(lock, other, 99, 'box', alive)).toBe(false);
+    expect(mayTakeLock(lock, { runId: 1, pid: 10, hostname: 'box' }, 99, 'box', alive)).toBe(true);
+    expect(mayTakeLock(lock, other, 99, 'box', () => false)).toBe(true);
+    expect(mayTakeLock(lock, other, 99, 'other', () => false)).toBe(false);
+  });
+
+  it('refuses the same run from another live process (a run executes once)', () => {
+    expect(mayTakeLock(lock, { runId: 1, pid: 12, hostname: 'box' }, 99, 'box', alive)).toBe(false);
+    expect(mayTakeLock(lock, { runId: 1, pid: 12, hostname: 'box' }, 99, 'box', () => false)).toBe(true);
+  });
+
+  it('sees this process as alive and a nonsense pid as dead', () => {
+    expect(isPidAlive(process.pid)).toBe(true);
+    expect(isPidAlive(0)).toBe(false);
+    expect(isPidAlive(-5)).toBe(false);
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * The projection rules — how events change runs, steps and targets — as pure
+ * functions, so every store (SQLite, PostgreSQL, the in-memory fake) applies
+ * exactly the same rules. Stores only read the previous row and write the
+ * result inside their append transaction.
+ */
+
+import type { SerializedError } from '../model/errors.js';
+import { MarshalError } from '../model/errors.js';
+import type { NewEvent, RunRecord, RunState, StepRecord, TargetState } from '../model/run.js';
+import { isTerminalRunState } from '../model/run.js';
+import type { LockInfo } from '../model/store.js';
+
+/** The step note that marks a success found by the status check (nothing was applied). */
+export const ALREADY_DONE_NOTE = 'already done';
+
+/** How many of an environment's recent runs `phaseDurations` looks at. */
+export const PHASE_HISTORY_RUNS = 10;
+
+type EventOf<T extends NewEvent['type']> = Extract<NewEvent, { type: T }>;
+
+/** The run a `run.created` event creates. */
+export function createdRun(event: EventOf<'run.created'>): RunRecord {
+  const d = event.data;
+  return {
+    id: event.runId,
+    environment: d.environment,
+    kind: d.kind,
+    state: 'pending',
+    actor: d.actor,
+    reason: d.reason,
+    configDigest: d.configDigest,
+    plan: d.plan,
+    createdAt: event.at,
+    updatedAt: event.at,
+    endedAt: null,
+    error: null,
+  };
+}
+
+/** What an event changes on its run's row (every event bumps `updatedAt`). */
+export interface RunPatch {
+  updatedAt: number;
+  state?: RunState;
+  endedAt?: number | null;
+  error?: SerializedError | null;
+}
+
+export function runPatch(event: NewEvent): RunPatch {
+  if (event.type !== 'run.state') return { updatedAt: event.at };
+  const { state, error } = event.data;
+  return {
+    updatedAt: event.at,
+    state,
+    // A resumed run is running again: its end is cleared, not kept.
+    endedAt: isTerminalRunState(state) ? event.at : null,
+    error: error ?? null,
+  };
+}
+
+/** Whether an event is about one step (and so must carry a stepId). */
+export function isStepEvent(event: NewEvent): boolean {
+  return event.type.startsWith('step.');
+}
+
+function requireStepId(event: NewEvent): string {
+  if (event.stepId === undefined || event.stepId === '') {
+    throw new MarshalError('INTERNAL', `${event.type} event of run ${event.runId} has no stepId`);
+  }
+  return event.stepId;
+}
+
+/** The step row after `event`, given the row before it (undefined when new). */
+export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRecord {
+  const stepId = requireStepId(event);
+  const s: StepRecord = prev
+    ? { ...prev }
+    : {
+        runId: event.runId,
+        stepId,
+        state: 'pending',
+        attempts: 0,
+        startedAt: null,
+        endedAt: null,
+        durationMs: null,
+        error: null,
+        note: null,
+      };
+  switch (event.type) {
+    case 'step.started':
+      s.state = 'running';
+      s.attempts = event.data.attempt;
+      s.startedAt ??= event.at;
+      s.endedAt = null;
+      s.durationMs = null;
+      s.note = null;
+      break;
+    case 'step.succeeded':
+      s.state = 'succeeded';
+      s.attempts = event.data.attempt;
+      s.endedAt = event.at;
+      s.durationMs = event.data.durationMs;
+      // The failures of earlier attempts stay in the event log; the step itself succeeded.
+      s.error = null;
+      s.note = event.data.alreadyDone ? ALREADY_DONE_NOTE : null;
+      break;
+    case 'step.failed':
+      s.attempts = event.data.attempt;
+      s.error = event.data.error;
+      if (event.data.final) {
+        s.state = 'failed';
+        s.endedAt = event.at;
+        s.durationMs = event.data.durationMs;
+      } else {
+        s.state = 'running';
+      }
+      break;
+    case 'step.retrying':
+      s.note = `retrying in ${event.data.delayMs}ms (attempt ${event.data.attempt})`;
+      break;
+    case 'step.skipped':
+      s.state = 'skipped';
+      s.note = event.data.reason;
+      break;
+    case 'step.interrupted':
+      s.state = 'cancelled';
+      s.note = 'interrupted';
+      break;
+    default:
+      throw new MarshalError('INTERNAL', `${event.type} is not a step event`);
+  }
+  return s;
+}
+
+/**
+ * The target row a `target.changed` event writes, or `null` when the target
+ * no longer runs the service (version null: the row is deleted).
+ */
+export function changedTarget(event: EventOf<'target.changed'>, environment: string): TargetState | null {
+  const d = event.data;
+  if (d.version === null) return null;
+  return {
+    environment,
+    service: d.service,
+    target: d.target,
+    version: d.version,
+    previous: d.previous,
+    runId: event.runId,
+    updatedAt: event.at,
+  };
+}
+
+/** Binary string order (what SQLite's default collation does for ASCII ids). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Steps in the order they first started; never-started steps last; ties by step id. */
+export function compareSteps(a: StepRecord, b: StepRecord): number {
+  if (a.startedAt !== b.startedAt) {
+    if (a.startedAt === null) return 1;
+    if (b.startedAt === null) return -1;
+    return a.startedAt - b.startedAt;
+  }
+  return compareText(a.stepId, b.stepId);
+}
+
+/**
+ * The phase id of a step of `service` (`<service>/<host>/<phase>` → `<phase>`),
+ * or undefined for other services' steps and rollback steps.
+ */
+export function phaseOf(stepId: string, service: string): string | undefined {
+  const prefix = `${service}/`;
+  if (!stepId.startsWith(prefix)) return undefined;
+  const slash = stepId.indexOf('/', prefix.length);
+  return slash < 0 ? undefined : stepId.slice(slash + 1);
+}
+
+/** Whether a step is a sample for `phaseDurations`: it did the work and succeeded. */
+export function isDurationSample(step: StepRecord, service: string): boolean {
+  return (
+    step.state === 'succeeded' &&
+    step.note !== ALREADY_DONE_NOTE &&
+    step.durationMs !== null &&
+    phaseOf(step.stepId, service) !== undefined
+  );
+}
+
+/** Median duration per phase id; an even count averages the middle two (rounded). */
+export function medianByPhase(
+  samples: Iterable<{ stepId: string; durationMs: number }>,
+  service: string,
+): Record<string, number> {
+  const byPhase = new Map<string, number[]>();
+  for (const s of samples) {
+    const phase = phaseOf(s.stepId, service);
+    if (phase === undefined) continue;
+    const list = byPhase.get(phase);
+    if (list) list.push(s.durationMs);
+    else byPhase.set(phase, [s.durationMs]);
+  }
+  const out: Record<string, number> = {};
+  for (const [phase, values] of [...byPhase].sort(([a], [b]) => compareText(a, b))) {
+    values.sort((a, b) => a - b);
+    const mid = values.length >> 1;
+    out[phase] =
+      values.length % 2 === 1
+        ? (values[mid] as number)
+        : Math.round(((values[mid - 1] as number) + (values[mid] as number)) / 2);
+  }
+  return out;
+}
+
+/** Whether a process exists: signal 0 checks without sending; EPERM means it exists but is not ours. */
+export function isPidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Whether `holder` may take the lock `current`: its lease expired, the same
+ * run in the same process already holds it (re-entrant), or its holder is a
+ * dead process on this host (a crashed run being resumed, or another run).
+ * The same run in another live process is refused: a run executes once.
+ */
+export function mayTakeLock(
+  current: LockInfo,
+  holder: Pick<LockInfo, 'runId' | 'pid' | 'hostname'>,
+  now: number,
+  hostname: string,
+  pidAlive: (pid: number) => boolean,
+): boolean {
+  if (current.expiresAt <= now) return true;
+  if (current.runId === holder.runId && current.pid === holder.pid && current.hostname === holder.hostname) return true;
+  return current.hostname === hostname && !pidAlive(current.pid);
+}

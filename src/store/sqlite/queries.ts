@@ -1,0 +1,157 @@
+/** The read side of the SQLite store: plain queries over the projections and the log. */
+import type { RunRecord, StepRecord, StoredEvent, StoredLogLine, TargetState } from '../../model/run.js';
+import type { ChainReport, RunQuery } from '../../model/store.js';
+import { type ChainRow, verifyRows } from '../chain.js';
+import { ALREADY_DONE_NOTE, medianByPhase, PHASE_HISTORY_RUNS } from '../projection.js';
+import {
+  type EventRow,
+  type LogRow,
+  type RunRow,
+  STEP_COLUMNS,
+  type Statements,
+  type StepRow,
+  type TargetRow,
+  toEvent,
+  toLog,
+  toRun,
+  toStep,
+  toTarget,
+} from './rows.js';
+
+/** SQLite reads a negative LIMIT as "no limit". */
+const limitOf = (limit: number | undefined): number => limit ?? -1;
+
+function where(conditions: string[]): string {
+  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+}
+
+export function getRun(sql: Statements, id: number): RunRecord | undefined {
+  const row = sql.get<RunRow>('SELECT * FROM runs WHERE id = ?').get(id);
+  return row ? toRun(row) : undefined;
+}
+
+export function listRuns(sql: Statements, query: RunQuery = {}): RunRecord[] {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (query.environment !== undefined) {
+    conditions.push('environment = ?');
+    params.push(query.environment);
+  }
+  if (query.states !== undefined) {
+    // One statement for any number of states.
+    conditions.push('state IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(query.states));
+  }
+  const text = `SELECT * FROM runs ${where(conditions)} ORDER BY id DESC LIMIT ?`;
+  return sql
+    .get<RunRow>(text)
+    .all(...params, limitOf(query.limit))
+    .map(toRun);
+}
+
+export function getSteps(sql: Statements, runId: number): StepRecord[] {
+  return sql
+    .get<StepRow>(
+      `SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ?
+       ORDER BY started_at IS NULL, started_at, step_id`,
+    )
+    .all(runId)
+    .map(toStep);
+}
+
+export function getEvents(
+  sql: Statements,
+  query: { runId?: number; afterSeq?: number; limit?: number },
+): StoredEvent[] {
+  const conditions = ['seq > ?'];
+  const params: unknown[] = [query.afterSeq ?? 0];
+  if (query.runId !== undefined) {
+    conditions.push('run_id = ?');
+    params.push(query.runId);
+  }
+  return sql
+    .get<EventRow>(`SELECT * FROM events ${where(conditions)} ORDER BY seq LIMIT ?`)
+    .all(...params, limitOf(query.limit))
+    .map(toEvent);
+}
+
+export function getLogs(
+  sql: Statements,
+  query: { runId: number; stepId?: string; afterId?: number; limit?: number },
+): StoredLogLine[] {
+  const conditions = ['run_id = ?', 'id > ?'];
+  const params: unknown[] = [query.runId, query.afterId ?? 0];
+  if (query.stepId !== undefined) {
+    conditions.push('step_id = ?');
+    params.push(query.stepId);
+  }
+  return sql
+    .get<LogRow>(`SELECT * FROM logs ${where(conditions)} ORDER BY id LIMIT ?`)
+    .all(...params, limitOf(query.limit))
+    .map(toLog);
+}
+
+export function getTargets(sql: Statements, environment?: string): TargetState[] {
+  const text = `SELECT * FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'}
+    ORDER BY environment, service, target`;
+  const params = environment === undefined ? [] : [environment];
+  return sql
+    .get<TargetRow>(text)
+    .all(...params)
+    .map(toTarget);
+}
+
+/**
+ * A duration sample: a succeeded step of the service (`<service>/<host>/<phase>`,
+ * so not a rollback step) that did the work. substr, not LIKE: '_' in a
+ * service name would be a LIKE wildcard. Mirrors `isDurationSample`.
+ */
+const SAMPLE = (t: string) => `${t}.state = 'succeeded' AND ${t}.duration_ms IS NOT NULL
+  AND ${t}.note IS NOT '${ALREADY_DONE_NOTE}' AND substr(${t}.step_id, 1, length(@prefix)) = @prefix
+  AND instr(substr(${t}.step_id, length(@prefix) + 1), '/') > 0`;
+
+const PHASE_SAMPLES_SQL = `SELECT s.step_id AS stepId, s.duration_ms AS durationMs FROM steps s
+  WHERE ${SAMPLE('s')} AND s.run_id IN (
+    SELECT r.id FROM runs r
+    WHERE r.environment = @environment AND EXISTS (SELECT 1 FROM steps e WHERE e.run_id = r.id AND ${SAMPLE('e')})
+    ORDER BY r.id DESC LIMIT @runs)`;
+
+export function phaseDurations(
+  sql: Statements,
+  environment: string,
+  service: string,
+): Record<string, number> {
+  const samples = sql
+    .get<{ stepId: string; durationMs: number }>(PHASE_SAMPLES_SQL)
+    .all({ environment, prefix: `${service}/`, runs: PHASE_HISTORY_RUNS });
+  return medianByPhase(samples, service);
+}
+
+/** Walks the whole log in seq order (streamed, not loaded) inside one read snapshot. */
+export function verifyChain(sql: Statements): ChainReport {
+  return sql.db.transaction(() => {
+    const head =
+      sql.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq ?? 0;
+    const rows = sql.get<EventRow>('SELECT * FROM events ORDER BY seq').iterate();
+    const chainRows = (function* (): Generator<ChainRow> {
+      for (const r of rows) {
+        yield {
+          seq: r.seq,
+          runId: r.run_id,
+          stepId: r.step_id,
+          type: r.type,
+          at: r.at,
+          dataJson: r.data,
+          prevHash: r.prev_hash,
+          hash: r.hash,
+        };
+      }
+    })();
+    try {
+      const result = verifyRows(chainRows, head);
+      return { ok: result.problem === undefined, ...result };
+    } finally {
+      rows.return?.();
+    }
+  })();
+}

@@ -1,0 +1,162 @@
+/**
+ * Opening a SQLite store file: connection settings and schema migrations.
+ *
+ * Migrations are an ordered list of SQL scripts; script i brings the schema
+ * to version i + 1, recorded in `PRAGMA user_version` inside the same
+ * transaction, so a crash never leaves a half-migrated file. Append only:
+ * never edit a script that has shipped.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MarshalError } from '../../model/errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the event log, its projections, logs and locks.
+  `
+  CREATE TABLE events (
+    -- AUTOINCREMENT keeps the highest seq ever assigned in sqlite_sequence,
+    -- which lets verifyChain notice a deleted tail.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    step_id TEXT,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX events_run ON events (run_id, seq);
+
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    environment TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT,
+    config_digest TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    error TEXT
+  );
+  CREATE INDEX runs_environment ON runs (environment, id);
+  CREATE INDEX runs_state ON runs (state, id);
+
+  CREATE TABLE steps (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    step_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    duration_ms INTEGER,
+    error TEXT,
+    note TEXT,
+    PRIMARY KEY (run_id, step_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE targets (
+    environment TEXT NOT NULL,
+    service TEXT NOT NULL,
+    target TEXT NOT NULL,
+    version TEXT NOT NULL,
+    previous TEXT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (environment, service, target)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    step_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    line TEXT NOT NULL
+  );
+  CREATE INDEX logs_run ON logs (run_id, id);
+  CREATE INDEX logs_step ON logs (run_id, step_id, id);
+
+  CREATE TABLE locks (
+    environment TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    hostname TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+export interface OpenOptions {
+  /** Open without writing anything; the schema must already be current. */
+  readonly?: boolean;
+}
+
+function storeError(path: string, message: string, cause?: unknown): MarshalError {
+  return new MarshalError('STORE_ERROR', `store ${path}: ${message}`, cause === undefined ? {} : { cause });
+}
+
+/** Opens (creating it and its directory unless read-only) and migrates a store file. */
+export function openDatabase(path: string, options: OpenOptions = {}): Database.Database {
+  const readonly = options.readonly === true;
+  let db: Database.Database;
+  try {
+    if (!readonly) mkdirSync(dirname(path), { recursive: true });
+    else if (!existsSync(path)) throw new Error('does not exist');
+    db = new Database(path, { readonly, fileMustExist: readonly });
+  } catch (err) {
+    throw storeError(path, `cannot open: ${(err as Error).message}`, err);
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    if (!readonly) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`cannot use WAL journal (got ${String(mode)})`);
+      // FULL: a commit is fsynced before it returns — "durable before acted on".
+      db.pragma('synchronous = FULL');
+    }
+    migrate(db, path, readonly);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof MarshalError) throw err;
+    throw storeError(path, (err as Error).message, err);
+  }
+}
+
+/** The schema version recorded in the file. */
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Database.Database, path: string, readonly: boolean): void {
+  const known = MIGRATIONS.length;
+  const current = schemaVersion(db);
+  if (current > known) {
+    throw new MarshalError(
+      'STORE_ERROR',
+      `store ${path} has schema version ${current}, newer than this Marshal knows (${known})`,
+      { hint: 'upgrade Marshal; a newer version wrote this store' },
+    );
+  }
+  if (current === known) return;
+  if (readonly) {
+    throw new MarshalError('STORE_ERROR', `store ${path} has schema version ${current}; ${known} is needed`, {
+      hint: 'run a command that writes (e.g. `marshal deploy`) to upgrade it',
+    });
+  }
+  for (let version = current; version < known; version++) {
+    // IMMEDIATE: two processes opening an old file at once migrate one after the other.
+    db.transaction(() => {
+      if (schemaVersion(db) !== version) return; // the other process got there first
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

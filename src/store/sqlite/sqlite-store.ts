@@ -1,0 +1,186 @@
+/**
+ * The embedded store: one SQLite file in WAL mode, synchronous = FULL, so a
+ * resolved `append` is on disk. better-sqlite3 is synchronous; the async
+ * methods only satisfy the RunStore contract (and keep errors as rejections).
+ * Several processes may share a file: every write is a BEGIN IMMEDIATE
+ * transaction and reads the chain head inside it.
+ */
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+import { MarshalError } from '../../model/errors.js';
+import type {
+  LogLine,
+  NewEvent,
+  RunRecord,
+  StepRecord,
+  StoredEvent,
+  StoredLogLine,
+  TargetState,
+} from '../../model/run.js';
+import type {
+  ChainReport,
+  LockHolder,
+  LockInfo,
+  LockResult,
+  NewRun,
+  RunQuery,
+  RunStore,
+} from '../../model/store.js';
+import { isPidAlive } from '../projection.js';
+import * as locks from './locks.js';
+import * as queries from './queries.js';
+import { Statements } from './rows.js';
+import { type OpenOptions, openDatabase } from './schema.js';
+import { EventWriter } from './writer.js';
+
+/** The RunStore over one SQLite file; open it with {@link SqliteStore.open} (or `openStore`). */
+export class SqliteStore implements RunStore {
+  private readonly sql: Statements;
+  private readonly writer: EventWriter;
+  private readonly host = hostname();
+  private readonly appendTx: (events: readonly NewEvent[]) => void;
+
+  private constructor(
+    /** Absolute path of the database file. */
+    readonly path: string,
+    private readonly db: Database.Database,
+  ) {
+    this.sql = new Statements(db);
+    this.writer = new EventWriter(this.sql);
+    const tx = db.transaction((events: readonly NewEvent[]) => this.writer.append(events));
+    this.appendTx = (events) => tx.immediate(events);
+  }
+
+  /** Opens (creating and migrating unless read-only) the store at `path`. */
+  static open(path: string, options: OpenOptions = {}): SqliteStore {
+    return new SqliteStore(path, openDatabase(path, options));
+  }
+
+  /** Runs `fn` now; its errors become rejected promises, SQLite's as STORE_ERROR. */
+  private call<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      if (err instanceof MarshalError) return Promise.reject(err);
+      const message = err instanceof Error ? err.message : String(err);
+      return Promise.reject(
+        new MarshalError('STORE_ERROR', `store ${this.path}: ${message}`, { cause: err }),
+      );
+    }
+  }
+
+  private immediate<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  createRun(run: NewRun): Promise<RunRecord> {
+    return this.call(() =>
+      this.immediate(() => {
+        const id = this.writer.nextRunId();
+        this.writer.append([
+          {
+            type: 'run.created',
+            runId: id,
+            at: run.at,
+            data: {
+              environment: run.environment,
+              kind: run.kind,
+              actor: run.actor,
+              reason: run.reason,
+              configDigest: run.plan.configDigest,
+              plan: run.plan,
+            },
+          },
+        ]);
+        return queries.getRun(this.sql, id) as RunRecord;
+      }),
+    );
+  }
+
+  append(events: NewEvent[]): Promise<void> {
+    return this.call(() => {
+      if (events.length > 0) this.appendTx(events);
+    });
+  }
+
+  appendLogs(lines: LogLine[]): Promise<void> {
+    return this.call(() => {
+      if (lines.length === 0) return;
+      const insert = this.sql.get(
+        'INSERT INTO logs (run_id, step_id, at, stream, line) VALUES (?, ?, ?, ?, ?)',
+      );
+      this.immediate(() => {
+        for (const l of lines) insert.run(l.runId, l.stepId, l.at, l.stream, l.line);
+      });
+    });
+  }
+
+  getRun(id: number): Promise<RunRecord | undefined> {
+    return this.call(() => queries.getRun(this.sql, id));
+  }
+
+  listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    return this.call(() => queries.listRuns(this.sql, query));
+  }
+
+  getSteps(runId: number): Promise<StepRecord[]> {
+    return this.call(() => queries.getSteps(this.sql, runId));
+  }
+
+  getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]> {
+    return this.call(() => queries.getEvents(this.sql, query));
+  }
+
+  getLogs(query: {
+    runId: number;
+    stepId?: string;
+    afterId?: number;
+    limit?: number;
+  }): Promise<StoredLogLine[]> {
+    return this.call(() => queries.getLogs(this.sql, query));
+  }
+
+  getTargets(environment?: string): Promise<TargetState[]> {
+    return this.call(() => queries.getTargets(this.sql, environment));
+  }
+
+  phaseDurations(environment: string, service: string): Promise<Record<string, number>> {
+    return this.call(() => queries.phaseDurations(this.sql, environment, service));
+  }
+
+  acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult> {
+    return this.call(() =>
+      this.immediate(() =>
+        locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, isPidAlive),
+      ),
+    );
+  }
+
+  renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean> {
+    return this.call(() => this.immediate(() => locks.renewLock(this.sql, environment, runId, leaseMs, now)));
+  }
+
+  transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean> {
+    return this.call(() =>
+      this.immediate(() => locks.transferLock(this.sql, environment, fromRunId, toRunId)),
+    );
+  }
+
+  releaseLock(environment: string, runId: number): Promise<void> {
+    return this.call(() => this.immediate(() => locks.releaseLock(this.sql, environment, runId)));
+  }
+
+  getLock(environment: string): Promise<LockInfo | undefined> {
+    return this.call(() => locks.getLock(this.sql, environment));
+  }
+
+  verifyChain(): Promise<ChainReport> {
+    return this.call(() => queries.verifyChain(this.sql));
+  }
+
+  close(): Promise<void> {
+    return this.call(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
