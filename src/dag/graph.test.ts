@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Graph, findNamedCycle } from './graph.js';
+import { findNamedCycle, Graph } from './graph.js';
 
 function chain(size: number): Graph {
   const g = new Graph(size);

@@ -104,7 +104,10 @@ export function findCycle(size: number, depsOf: (v: number) => readonly number[]
 }
 
 /** findCycle for named vertices: returns names, e.g. `['api', 'worker', 'api']`. */
-export function findNamedCycle(names: readonly string[], depsOf: (name: string) => readonly string[]): string[] | null {
+export function findNamedCycle(
+  names: readonly string[],
+  depsOf: (name: string) => readonly string[],
+): string[] | null {
   const index = new Map(names.map((n, i) => [n, i]));
   const cycle = findCycle(names.length, (v) =>
     depsOf(names[v] as string)

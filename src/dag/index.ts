@@ -1,2 +1,2 @@
-export { Graph, findCycle, findNamedCycle } from './graph.js';
-export { walk, type VisitResult, type VertexOutcome, type WalkOptions, type WalkResult } from './walk.js';
+export { findCycle, findNamedCycle, Graph } from './graph.js';
+export { type VertexOutcome, type VisitResult, type WalkOptions, type WalkResult, walk } from './walk.js';

@@ -65,7 +65,9 @@ describe('walk', () => {
     expect(r.peak()).toBeLessThanOrEqual(4);
     const starts = r.events.map((e, i) => ({ e, i }));
     // group 1 vertices never overlap: each start of 0..5 follows the end of the previous one
-    const groupEvents = starts.filter(({ e }) => /^(start|end) [0-5]$/.test(e)).map(({ e }) => e.split(' ')[0]);
+    const groupEvents = starts
+      .filter(({ e }) => /^(start|end) [0-5]$/.test(e))
+      .map(({ e }) => e.split(' ')[0]);
     expect(groupEvents).toEqual(Array.from({ length: 6 }, () => ['start', 'end']).flat());
   });
 

@@ -200,7 +200,9 @@ class Walker {
     if (complete) return out as VertexOutcome[];
     for (const v of graph.topologicalOrder()) {
       if (out[v] !== undefined) continue;
-      const upstreamFailed = (graph.deps[v] as number[]).some((d) => out[d] === 'failed' || out[d] === 'skipped');
+      const upstreamFailed = (graph.deps[v] as number[]).some(
+        (d) => out[d] === 'failed' || out[d] === 'skipped',
+      );
       out[v] = upstreamFailed ? 'skipped' : 'not-run';
     }
     return out as VertexOutcome[];

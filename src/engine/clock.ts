@@ -1,8 +1,8 @@
 /** The real Clock: wall time and timers. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock } from '../model/clock.js';
-import { MarshalError } from '../model/errors.js';
 import { formatDuration } from '../model/duration.js';
+import { MarshalError } from '../model/errors.js';
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -13,7 +13,8 @@ export const systemClock: Clock = {
   deadline: (ms) => {
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new MarshalError('TIMEOUT', `step exceeded its timeout of ${formatDuration(ms)}`)),
+      () =>
+        controller.abort(new MarshalError('TIMEOUT', `step exceeded its timeout of ${formatDuration(ms)}`)),
       ms,
     );
     timer.unref();

@@ -6,7 +6,7 @@ import { RecordingClock } from '../testing/clock.js';
 import { FakeProvider, type Script } from '../testing/fake-provider.js';
 import { MemoryStore } from '../testing/memory-store.js';
 import { appService, testProject } from '../testing/project.js';
-import { resumeRun, type RunnerDeps, startRun } from './runs.js';
+import { type RunnerDeps, resumeRun, startRun } from './runs.js';
 
 const shop = {
   services: {
@@ -76,9 +76,14 @@ describe('engine: order and parallelism', () => {
   });
 
   it('never runs more steps at once than the run-wide limit', async () => {
-    const services = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`s${i}`, { group: 'app', steps: [{ run: 'x' }] }]));
+    const services = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`s${i}`, { group: 'app', steps: [{ run: 'x' }] }]),
+    );
     const raw = { services, environments: { dev: { groups: { app: { hosts: ['h1'] } } } } };
-    const { deps, provider, plan } = setup(raw, Object.fromEntries(Object.keys(services).map((s) => [`${s}/h1/exec`, { delayMs: 20 }])));
+    const { deps, provider, plan } = setup(
+      raw,
+      Object.fromEntries(Object.keys(services).map((s) => [`${s}/h1/exec`, { delayMs: 20 }])),
+    );
     await startRun(deps, plan({ concurrency: 3 }));
     expect(provider.peak).toBe(3);
   });
@@ -88,7 +93,9 @@ describe('engine: order and parallelism', () => {
       services: { api: { group: 'app', concurrency: 2, steps: [{ run: 'x' }] } },
       environments: { dev: { groups: { app: { hosts: ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'] } } } },
     };
-    const scripts = Object.fromEntries(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((h) => [`api/${h}/exec`, { delayMs: 20 }]));
+    const scripts = Object.fromEntries(
+      ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((h) => [`api/${h}/exec`, { delayMs: 20 }]),
+    );
     const { deps, provider, plan } = setup(raw, scripts);
     await startRun(deps, plan());
     expect(provider.peak).toBe(2);
@@ -111,7 +118,9 @@ describe('engine: order and parallelism', () => {
 describe('engine: retries and timeouts', () => {
   it('retries a failing step with exponential backoff, then succeeds', async () => {
     const raw = {
-      services: { api: { group: 'app', steps: [{ run: 'flaky', retry: { attempts: 3, backoff: '10ms', factor: 3 } }] } },
+      services: {
+        api: { group: 'app', steps: [{ run: 'flaky', retry: { attempts: 3, backoff: '10ms', factor: 3 } }] },
+      },
       environments: { dev: { groups: { app: { hosts: ['h1'] } } } },
     };
     const { deps, store, clock, plan } = setup(raw, { 'api/h1/exec': { failTimes: 2 } });
@@ -124,7 +133,12 @@ describe('engine: retries and timeouts', () => {
 
   it('does not retry a non-retryable exit status', async () => {
     const raw = {
-      services: { api: { group: 'app', steps: [{ run: 'x', retry: { attempts: 5, backoff: '1ms', nonRetryable: ['exit:2'] } }] } },
+      services: {
+        api: {
+          group: 'app',
+          steps: [{ run: 'x', retry: { attempts: 5, backoff: '1ms', nonRetryable: ['exit:2'] } }],
+        },
+      },
       environments: { dev: { groups: { app: { hosts: ['h1'] } } } },
     };
     const { deps, provider, plan } = setup(raw, { 'api/h1/exec': { failTimes: 10, exitCode: 2 } });
@@ -149,7 +163,9 @@ describe('engine: retries and timeouts', () => {
 
 describe('engine: failure, skip, rollback', () => {
   it('skips what depends on a failure and reports only the root cause', async () => {
-    const { deps, store, plan } = setup(shop, { 'api/app-1/health': { failTimes: Number.POSITIVE_INFINITY, code: 'HEALTH_CHECK_FAILED' } });
+    const { deps, store, plan } = setup(shop, {
+      'api/app-1/health': { failTimes: Number.POSITIVE_INFINITY, code: 'HEALTH_CHECK_FAILED' },
+    });
     const outcome = await startRun(deps, plan());
     const steps = await store.getSteps(outcome.runId);
     const failed = steps.filter((s) => s.state === 'failed').map((s) => s.stepId);
@@ -169,8 +185,13 @@ describe('engine: failure, skip, rollback', () => {
     const outcome = await startRun(deps, plan());
     expect(outcome.state).toBe('rolled_back');
     expect(exitCodeForRunState(outcome.state)).toBe(1);
-    const rollbackApplies = provider.applied().filter((k) => k.endsWith('/restore') || k.startsWith('db/db-1/exec'));
-    expect(rollbackApplies.filter((k) => k.endsWith('/restore'))).toEqual(['api/app-1/restore', 'db/db-1/restore']);
+    const rollbackApplies = provider
+      .applied()
+      .filter((k) => k.endsWith('/restore') || k.startsWith('db/db-1/exec'));
+    expect(rollbackApplies.filter((k) => k.endsWith('/restore'))).toEqual([
+      'api/app-1/restore',
+      'db/db-1/restore',
+    ]);
     const steps = await store.getSteps(outcome.runId);
     expect(steps.filter((s) => s.stepId.startsWith('rollback/')).map((s) => s.stepId)).toEqual([
       'rollback/api/app-1/restore',
@@ -207,7 +228,9 @@ describe('engine: failure, skip, rollback', () => {
   });
 
   it('leaves targets as they failed with rollback disabled', async () => {
-    const { deps, store, provider, plan } = setup(shop, { 'api/app-1/health': { failTimes: Number.POSITIVE_INFINITY } });
+    const { deps, store, provider, plan } = setup(shop, {
+      'api/app-1/health': { failTimes: Number.POSITIVE_INFINITY },
+    });
     const outcome = await startRun(deps, plan({ rollbackOnFailure: false }));
     expect(outcome.state).toBe('failed');
     expect(provider.applied().some((k) => k.endsWith('/restore'))).toBe(false);
@@ -218,7 +241,10 @@ describe('engine: failure, skip, rollback', () => {
 describe('engine: cancellation and resume', () => {
   it('stops cleanly on cancel, stays resumable, and resume does not repeat finished steps', async () => {
     const raw = {
-      services: { a: { group: 'app', steps: [{ run: 'one' }] }, b: { group: 'app', needs: ['a'], steps: [{ run: 'two' }] } },
+      services: {
+        a: { group: 'app', steps: [{ run: 'one' }] },
+        b: { group: 'app', needs: ['a'], steps: [{ run: 'two' }] },
+      },
       environments: { dev: { groups: { app: { hosts: ['h1'] } } } },
     };
     const { deps, store, provider, plan } = setup(raw, { 'b/h1/exec': { hang: true } });
@@ -229,7 +255,9 @@ describe('engine: cancellation and resume', () => {
     const outcome = await running;
     expect(outcome.state).toBe('cancelled');
     expect(exitCodeForRunState(outcome.state)).toBe(130);
-    expect((await store.getSteps(outcome.runId)).find((s) => s.stepId === 'b/h1/run:run1')?.state).toBe('cancelled');
+    expect((await store.getSteps(outcome.runId)).find((s) => s.stepId === 'b/h1/run:run1')?.state).toBe(
+      'cancelled',
+    );
     expect(await store.getLock('dev')).toBeUndefined();
 
     const fresh = new FakeProvider();

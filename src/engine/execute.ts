@@ -10,7 +10,13 @@ import type { Plan } from '../model/plan.js';
 import type { ProviderRegistry } from '../model/provider.js';
 import type { NewEvent, RunState, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
-import { buildDeployGraph, buildRollbackGraph, type RunGraph, STEP, type TouchedTargets } from '../plan/index.js';
+import {
+  buildDeployGraph,
+  buildRollbackGraph,
+  type RunGraph,
+  STEP,
+  type TouchedTargets,
+} from '../plan/index.js';
 import { Journal, type RunObserver } from './journal.js';
 import { createVisitor } from './step.js';
 
@@ -29,7 +35,10 @@ export interface RunOutcome {
 
 const NEVER = new AbortController().signal;
 
-function knownFrom(graph: RunGraph, prior: ReadonlyMap<string, StepRecord>): (v: number) => VertexOutcome | undefined {
+function knownFrom(
+  graph: RunGraph,
+  prior: ReadonlyMap<string, StepRecord>,
+): (v: number) => VertexOutcome | undefined {
   if (prior.size === 0) return () => undefined;
   return (v) => {
     if (graph.kind[v] !== STEP) return undefined;
@@ -45,9 +54,21 @@ function skippedEvents(graph: RunGraph, outcomes: VertexOutcome[], runId: number
     if (graph.kind[v] !== STEP) continue;
     const outcome = outcomes[v];
     if (outcome === 'skipped') {
-      events.push({ type: 'step.skipped', runId, stepId: graph.stepId(v), at, data: { reason: 'upstream failed' } });
+      events.push({
+        type: 'step.skipped',
+        runId,
+        stepId: graph.stepId(v),
+        at,
+        data: { reason: 'upstream failed' },
+      });
     } else if (outcome === 'not-run') {
-      events.push({ type: 'step.skipped', runId, stepId: graph.stepId(v), at, data: { reason: 'run stopped' } });
+      events.push({
+        type: 'step.skipped',
+        runId,
+        stepId: graph.stepId(v),
+        at,
+        data: { reason: 'run stopped' },
+      });
     }
   }
   return events;
@@ -60,7 +81,9 @@ export function touchedTargets(plan: Plan, steps: readonly StepRecord[]): Touche
   plan.services.forEach((svc, s) => {
     const targets: number[] = [];
     svc.targets.forEach((target, t) => {
-      const mutated = svc.phases.some((p) => p.mutating && started.has(`${svc.name}/${target.host.name}/${p.id}`));
+      const mutated = svc.phases.some(
+        (p) => p.mutating && started.has(`${svc.name}/${target.host.name}/${p.id}`),
+      );
       if (mutated) targets.push(t);
     });
     if (targets.length > 0) touched.set(s, targets);
@@ -68,8 +91,14 @@ export function touchedTargets(plan: Plan, steps: readonly StepRecord[]): Touche
   return touched;
 }
 
-function runError(graph: RunGraph, outcomes: VertexOutcome[], steps: ReadonlyMap<string, StepRecord>): SerializedError {
-  const failed = outcomes.flatMap((o, v) => (o === 'failed' && graph.kind[v] === STEP ? [graph.stepId(v)] : []));
+function runError(
+  graph: RunGraph,
+  outcomes: VertexOutcome[],
+  steps: ReadonlyMap<string, StepRecord>,
+): SerializedError {
+  const failed = outcomes.flatMap((o, v) =>
+    o === 'failed' && graph.kind[v] === STEP ? [graph.stepId(v)] : [],
+  );
   const first = failed[0];
   const cause = first === undefined ? undefined : steps.get(first)?.error;
   const message =
@@ -90,7 +119,12 @@ export async function executeRun(
   const plan = run.plan;
   const journal = new Journal(store, deps.observer);
   const state = async (next: RunState, error?: SerializedError, note?: string) => {
-    const data: NewEvent & { type: 'run.state' } = { type: 'run.state', runId, at: clock.now(), data: { state: next } };
+    const data: NewEvent & { type: 'run.state' } = {
+      type: 'run.state',
+      runId,
+      at: clock.now(),
+      data: { state: next },
+    };
     if (error) data.data.error = error;
     if (note) data.data.note = note;
     await journal.record(data);
@@ -104,7 +138,16 @@ export async function executeRun(
     if (run.state !== 'rolling_back') {
       await state('running');
       const graph = buildDeployGraph(plan);
-      const visit = createVisitor({ plan, runId, graph, journal, providers: deps.providers, clock, signal, prior });
+      const visit = createVisitor({
+        plan,
+        runId,
+        graph,
+        journal,
+        providers: deps.providers,
+        clock,
+        signal,
+        prior,
+      });
       const result = await walk({
         graph: graph.graph,
         capacities: graph.capacities,
@@ -150,7 +193,16 @@ async function rollBack(
   const prior = new Map(steps.map((s) => [s.stepId, s]));
   const graph = buildRollbackGraph(plan, touchedTargets(plan, steps));
   // A rollback cannot be cancelled half-way: it gets a signal that never aborts.
-  const visit = createVisitor({ plan, runId, graph, journal, providers: deps.providers, clock: deps.clock, signal: NEVER, prior });
+  const visit = createVisitor({
+    plan,
+    runId,
+    graph,
+    journal,
+    providers: deps.providers,
+    clock: deps.clock,
+    signal: NEVER,
+    prior,
+  });
   const result = await walk({
     graph: graph.graph,
     capacities: graph.capacities,
@@ -165,7 +217,11 @@ async function rollBack(
     await state('rolled_back', failure);
     return { runId, state: 'rolled_back', error: failure ?? null };
   }
-  const rollbackError = runError(graph, result.outcomes, new Map((await deps.store.getSteps(runId)).map((s) => [s.stepId, s])));
+  const rollbackError = runError(
+    graph,
+    result.outcomes,
+    new Map((await deps.store.getSteps(runId)).map((s) => [s.stepId, s])),
+  );
   const error: SerializedError = {
     code: 'ROLLBACK_FAILED',
     message: `rollback incomplete: ${rollbackError.message}`,

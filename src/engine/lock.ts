@@ -4,8 +4,8 @@
  * same host, its dead pid frees the lock at once).
  */
 import type { Clock } from '../model/clock.js';
-import { MarshalError } from '../model/errors.js';
 import { formatDuration } from '../model/duration.js';
+import { MarshalError } from '../model/errors.js';
 import type { LockHolder, LockInfo, RunStore } from '../model/store.js';
 
 export interface LockOptions {

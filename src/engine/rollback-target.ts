@@ -32,10 +32,15 @@ export async function rollbackVersions(
   if (to !== undefined) {
     const run = succeeded.find((r) => r.id === to.run) ?? (await store.getRun(to.run));
     if (run === undefined || run.environment !== environment) {
-      throw new MarshalError('NOT_FOUND', `no run #${to.run} in ${environment}`, { hint: 'see `marshal history`' });
+      throw new MarshalError('NOT_FOUND', `no run #${to.run} in ${environment}`, {
+        hint: 'see `marshal history`',
+      });
     }
     if (run.state !== 'succeeded') {
-      throw new MarshalError('ARGUMENT_INVALID', `run #${to.run} did not succeed (${run.state}); roll back to a succeeded run`);
+      throw new MarshalError(
+        'ARGUMENT_INVALID',
+        `run #${to.run} did not succeed (${run.state}); roll back to a succeeded run`,
+      );
     }
     const versions = versionsOf(run);
     const out: Record<string, string> = {};

@@ -34,7 +34,11 @@ export interface RunOptions {
 }
 
 /** Plans a deploy from the project and what the store knows is live. */
-export async function planDeploy(deps: Pick<ExecuteDeps, 'store'>, project: Project, request: PlanRequest): Promise<Plan> {
+export async function planDeploy(
+  deps: Pick<ExecuteDeps, 'store'>,
+  project: Project,
+  request: PlanRequest,
+): Promise<Plan> {
   const current = await deps.store.getTargets(request.environment);
   const history: PhaseHistory = {};
   if (project.config.environments[request.environment] !== undefined) {
@@ -45,7 +49,13 @@ export async function planDeploy(deps: Pick<ExecuteDeps, 'store'>, project: Proj
   return buildPlan(project, request, current, history);
 }
 
-async function underLease<T>(deps: RunnerDeps, environment: string, runId: number, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function underLease<T>(
+  deps: RunnerDeps,
+  environment: string,
+  runId: number,
+  signal: AbortSignal | undefined,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const lost = new AbortController();
   const lease = keepLease(deps.store, deps.clock, environment, runId, deps.leaseMs, () =>
     lost.abort(new MarshalError('CANCELLED', `lost the ${environment} lock: another process took it over`)),
@@ -64,12 +74,18 @@ export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions
   // The lock is taken before the run exists (a blocked deploy leaves no run behind), under a
   // provisional id unique to this process, then handed to the new run.
   const provisional = -identity.pid;
-  await acquireLock(store, clock, plan.environment, { ...identity, runId: provisional }, {
-    leaseMs: deps.leaseMs,
-    wait: options.wait ?? false,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
-  });
+  await acquireLock(
+    store,
+    clock,
+    plan.environment,
+    { ...identity, runId: provisional },
+    {
+      leaseMs: deps.leaseMs,
+      wait: options.wait ?? false,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+    },
+  );
   let runId: number;
   try {
     const run = await store.createRun({
@@ -89,23 +105,41 @@ export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions
     throw error;
   }
   options.onCreated?.(runId);
-  return underLease(deps, plan.environment, runId, options.signal, (signal) => executeRun(deps, runId, { signal }));
+  return underLease(deps, plan.environment, runId, options.signal, (signal) =>
+    executeRun(deps, runId, { signal }),
+  );
 }
 
 /** Continues an interrupted or crashed run; finished steps are not repeated. */
-export async function resumeRun(deps: RunnerDeps, runId: number, options: RunOptions = {}): Promise<RunOutcome> {
+export async function resumeRun(
+  deps: RunnerDeps,
+  runId: number,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
   const { store, clock, identity } = deps;
   const run = await store.getRun(runId);
-  if (run === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+  if (run === undefined)
+    throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
   if (!isResumableRunState(run.state)) {
-    throw new MarshalError('STATE_CONFLICT', `run #${runId} has ended (${run.state}); there is nothing to resume`);
+    throw new MarshalError(
+      'STATE_CONFLICT',
+      `run #${runId} has ended (${run.state}); there is nothing to resume`,
+    );
   }
-  await acquireLock(store, clock, run.environment, { ...identity, runId }, {
-    leaseMs: deps.leaseMs,
-    wait: options.wait ?? false,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
-  });
+  await acquireLock(
+    store,
+    clock,
+    run.environment,
+    { ...identity, runId },
+    {
+      leaseMs: deps.leaseMs,
+      wait: options.wait ?? false,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+    },
+  );
   options.onCreated?.(runId);
-  return underLease(deps, run.environment, runId, options.signal, (signal) => executeRun(deps, runId, { signal }));
+  return underLease(deps, run.environment, runId, options.signal, (signal) =>
+    executeRun(deps, runId, { signal }),
+  );
 }

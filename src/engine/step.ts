@@ -98,13 +98,20 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
     const maxAttempts = Math.max(phase.retry.attempts, attempt + 1);
     for (;;) {
       attempt++;
-      await ctx.journal.record({ type: 'step.started', runId: ctx.runId, stepId: id, at: now(), data: { attempt } });
+      await ctx.journal.record({
+        type: 'step.started',
+        runId: ctx.runId,
+        stepId: id,
+        at: now(),
+        data: { attempt },
+      });
       const started = now();
       const deadline = ctx.clock.deadline(phase.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, deadline.signal]);
       const io: StepIO = {
         signal,
-        log: (line, stream = 'info') => ctx.journal.log({ runId: ctx.runId, stepId: id, at: now(), stream, line }),
+        log: (line, stream = 'info') =>
+          ctx.journal.log({ runId: ctx.runId, stepId: id, at: now(), stream, line }),
       };
       try {
         const action = actionFor(plan, svc, target, phase, graph.direction);
@@ -118,7 +125,9 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
           runId: ctx.runId,
           stepId: id,
           at: now(),
-          data: alreadyDone ? { attempt, durationMs: now() - started, alreadyDone } : { attempt, durationMs: now() - started },
+          data: alreadyDone
+            ? { attempt, durationMs: now() - started, alreadyDone }
+            : { attempt, durationMs: now() - started },
         };
         await (graph.endsTarget(v) ? ctx.journal.record(done, targetChanged(v)) : ctx.journal.record(done));
         return 'ok';
@@ -126,7 +135,13 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
         deadline.clear();
         const error = classify(thrown, ctx.signal, deadline.signal);
         if (error.code === 'CANCELLED') {
-          await ctx.journal.record({ type: 'step.interrupted', runId: ctx.runId, stepId: id, at: now(), data: { attempt } });
+          await ctx.journal.record({
+            type: 'step.interrupted',
+            runId: ctx.runId,
+            stepId: id,
+            at: now(),
+            data: { attempt },
+          });
           return 'cancelled';
         }
         const final = attempt >= maxAttempts || !isRetryable(error, phase.retry);
@@ -140,9 +155,21 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
         });
         if (final) return 'failed';
         const delayMs = backoffDelay(phase.retry, attempt);
-        await ctx.journal.record({ type: 'step.retrying', runId: ctx.runId, stepId: id, at: now(), data: { attempt, delayMs } });
+        await ctx.journal.record({
+          type: 'step.retrying',
+          runId: ctx.runId,
+          stepId: id,
+          at: now(),
+          data: { attempt, delayMs },
+        });
         if ((await pause(delayMs)) === 'cancelled') {
-          await ctx.journal.record({ type: 'step.interrupted', runId: ctx.runId, stepId: id, at: now(), data: { attempt } });
+          await ctx.journal.record({
+            type: 'step.interrupted',
+            runId: ctx.runId,
+            stepId: id,
+            at: now(),
+            data: { attempt },
+          });
           return 'cancelled';
         }
       }

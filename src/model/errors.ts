@@ -14,7 +14,11 @@ export interface ErrorCodeInfo {
 }
 
 export const ERROR_CODES = {
-  CONFIG_INVALID: { exit: 2, retryable: false, hint: 'fix the listed problems; `marshal validate` re-checks' },
+  CONFIG_INVALID: {
+    exit: 2,
+    retryable: false,
+    hint: 'fix the listed problems; `marshal validate` re-checks',
+  },
   CONFIG_NOT_FOUND: { exit: 2, retryable: false, hint: 'run `marshal init` or pass -f <file>' },
   ARGUMENT_INVALID: { exit: 2, retryable: false, hint: 'see `marshal help <command>`' },
   NOT_FOUND: { exit: 2, retryable: false },
@@ -25,10 +29,18 @@ export const ERROR_CODES = {
   HEALTH_CHECK_FAILED: { exit: 1, retryable: true },
   PROVIDER_ERROR: { exit: 1, retryable: true },
   RUN_FAILED: { exit: 1, retryable: false },
-  ROLLBACK_FAILED: { exit: 3, retryable: false, hint: 'inspect with `marshal show <run>`; fix, then `marshal rollback`' },
+  ROLLBACK_FAILED: {
+    exit: 3,
+    retryable: false,
+    hint: 'inspect with `marshal show <run>`; fix, then `marshal rollback`',
+  },
   CANCELLED: { exit: 130, retryable: false, hint: 'the run is resumable: `marshal resume <run>`' },
   STORE_ERROR: { exit: 1, retryable: false },
-  INTERNAL: { exit: 70, retryable: false, hint: 'this is a bug in Marshal; please report it with --verbose output' },
+  INTERNAL: {
+    exit: 70,
+    retryable: false,
+    hint: 'this is a bug in Marshal; please report it with --verbose output',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

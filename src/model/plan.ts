@@ -44,7 +44,12 @@ export type Phase =
   | (PhaseBase & { kind: 'switch'; keepReleases: number })
   | (PhaseBase & { kind: 'start'; start: StartConfig })
   | (PhaseBase & { kind: 'health'; checks: HealthCheckConfig[] })
-  | (PhaseBase & { kind: 'restore'; start: StartConfig | null; checks: HealthCheckConfig[]; keepReleases: number });
+  | (PhaseBase & {
+      kind: 'restore';
+      start: StartConfig | null;
+      checks: HealthCheckConfig[];
+      keepReleases: number;
+    });
 
 export type PhaseKind = Phase['kind'];
 

@@ -4,9 +4,10 @@
  * answers `isDone` first, so re-running or resuming a step never repeats an
  * effect that is already in place.
  */
-import type { HealthCheckConfig } from './schema.js';
-import type { LogStream } from './run.js';
+
 import type { PlannedHost } from './plan.js';
+import type { LogStream } from './run.js';
+import type { HealthCheckConfig } from './schema.js';
 
 export interface TargetContext {
   environment: string;

@@ -49,7 +49,14 @@ export function exitCodeForRunState(state: RunState): number {
 }
 
 export interface RunEventMap {
-  'run.created': { environment: string; kind: Plan['kind']; actor: string; reason: string | null; configDigest: string; plan: Plan };
+  'run.created': {
+    environment: string;
+    kind: Plan['kind'];
+    actor: string;
+    reason: string | null;
+    configDigest: string;
+    plan: Plan;
+  };
   'run.state': { state: RunState; error?: SerializedError; note?: string };
   'step.started': { attempt: number };
   /** `alreadyDone`: the status check found the effect in place, nothing was applied. */

@@ -22,26 +22,50 @@ export function isValidVersion(value: string): boolean {
 
 /** A duration: `250ms`, `5s`, `1m30s`, or a number of milliseconds. */
 export const Duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, { message: 'must be a duration such as 250ms, 5s, 1m30s' })])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(DURATION_PATTERN, { message: 'must be a duration such as 250ms, 5s, 1m30s' }),
+  ])
   .transform((value) => parseDuration(value) as number)
   .meta({ description: 'A duration: `250ms`, `5s`, `1m30s`, `2h`, or a number of milliseconds.' });
 
 /** Variables are strings; numbers and booleans are accepted and kept as their text. */
 const VariableValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 export const Variables = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)' }), VariableValue)
-  .meta({ description: 'Named values, usable as `{{ env.NAME }}` and exported to commands as environment variables.' });
+  .record(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)' }),
+    VariableValue,
+  )
+  .meta({
+    description:
+      'Named values, usable as `{{ env.NAME }}` and exported to commands as environment variables.',
+  });
 
 export const RetryPolicy = z
   .strictObject({
-    attempts: z.number().int().min(1).max(100).default(1).describe('Total attempts including the first; 1 means no retry.'),
+    attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(1)
+      .describe('Total attempts including the first; 1 means no retry.'),
     backoff: Duration.default(1000).describe('Delay before the second attempt.'),
-    factor: z.number().min(1).max(10).default(2).describe('Each further delay is the previous one times this factor.'),
+    factor: z
+      .number()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe('Each further delay is the previous one times this factor.'),
     maxBackoff: Duration.default(30_000).describe('Upper bound for any single delay.'),
     nonRetryable: z
       .array(z.string())
       .default([])
-      .describe('Error codes (`TIMEOUT`, `HEALTH_CHECK_FAILED`, …) or exit statuses (`exit:2`) that fail at once.'),
+      .describe(
+        'Error codes (`TIMEOUT`, `HEALTH_CHECK_FAILED`, …) or exit statuses (`exit:2`) that fail at once.',
+      ),
   })
   .describe('How a failed step is retried. The engine retries; providers never loop.');
 
@@ -65,7 +89,12 @@ export const HealthCheck = z
     timeout: Duration.default(2000).describe('Time one probe may take.'),
     initialDelay: Duration.default(0).describe('Wait before the first probe.'),
     successThreshold: z.number().int().min(1).default(1).describe('Consecutive passes needed to be healthy.'),
-    failureThreshold: z.number().int().min(1).default(20).describe('Consecutive failures after which the check fails.'),
+    failureThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('Consecutive failures after which the check fails.'),
   })
   .refine((c) => [c.http, c.tcp, c.command].filter((v) => v !== undefined).length === 1, {
     message: 'a health check needs exactly one of http, tcp or command',
@@ -82,7 +111,9 @@ export const RunStep = z
 
 export const RollbackStep = z
   .union([
-    z.literal('restore').describe('The provider default: switch back to the previous release and restart it.'),
+    z
+      .literal('restore')
+      .describe('The provider default: switch back to the previous release and restart it.'),
     RunStep,
   ])
   .describe('`restore`, or a command (`run:`).');
@@ -90,21 +121,40 @@ export const RollbackStep = z
 export const StartSpec = z
   .strictObject({
     command: z.string().min(1).describe('Command that runs the service in the foreground; templated.'),
-    port: z.union([z.number().int().min(1).max(65535), z.string()]).optional().describe('Port, exported as PORT.'),
+    port: z
+      .union([z.number().int().min(1).max(65535), z.string()])
+      .optional()
+      .describe('Port, exported as PORT.'),
     env: Variables.default({}).describe('Extra environment variables for the process; templated.'),
     stopTimeout: Duration.default(5000).describe('Time between SIGTERM and SIGKILL when stopping.'),
   })
   .describe('A long-running process, supervised through a pid file, restarted on each release.');
 
-const BatchSize = z.union([z.number().int().min(1), z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' })]);
+const BatchSize = z.union([
+  z.number().int().min(1),
+  z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' }),
+]);
 
 export const Strategy = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('all-at-once').describe('Every target at once (bounded by concurrency).') }),
     z.strictObject({
-      type: z.literal('rolling').describe('Targets in batches; a batch starts when the previous one is healthy.'),
-      batchSize: z.union([BatchSize, z.array(BatchSize).min(1)]).default(1).describe('Count, percentage, or growing list.'),
-      maxFailures: z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' })]).default(0).describe('Failed targets tolerated.'),
+      type: z.literal('all-at-once').describe('Every target at once (bounded by concurrency).'),
+    }),
+    z.strictObject({
+      type: z
+        .literal('rolling')
+        .describe('Targets in batches; a batch starts when the previous one is healthy.'),
+      batchSize: z
+        .union([BatchSize, z.array(BatchSize).min(1)])
+        .default(1)
+        .describe('Count, percentage, or growing list.'),
+      maxFailures: z
+        .union([
+          z.number().int().min(0),
+          z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' }),
+        ])
+        .default(0)
+        .describe('Failed targets tolerated.'),
       pause: Duration.default(0).describe('Wait between batches.'),
     }),
   ])
@@ -115,21 +165,38 @@ export const Service = z
     description: z.string().optional().describe('Free text, shown in plans and the UI.'),
     group: Name.optional().describe('Target group the service runs on; defaults to the service name.'),
     needs: z.array(z.string()).default([]).describe('Services that must be deployed and healthy first.'),
-    version: Version.optional().describe('Default desired version; `--set svc=ver` or `--version` override it.'),
+    version: Version.optional().describe(
+      'Default desired version; `--set svc=ver` or `--version` override it.',
+    ),
     provider: z.enum(['local']).optional().describe('Where targets live; defaults to `defaults.provider`.'),
     artifact: z
       .string()
       .optional()
-      .describe('Directory (relative to this file; templated) copied into `releases/<version>` on each target.'),
+      .describe(
+        'Directory (relative to this file; templated) copied into `releases/<version>` on each target.',
+      ),
     steps: z.array(RunStep).default([]).describe('Deploy commands run on each target before the switch.'),
     start: StartSpec.optional(),
-    health: z.union([HealthCheck, z.array(HealthCheck)]).optional().describe('Checks that must pass after a start.'),
+    health: z
+      .union([HealthCheck, z.array(HealthCheck)])
+      .optional()
+      .describe('Checks that must pass after a start.'),
     rollback: z.array(RollbackStep).optional().describe('Replaces the default rollback (`[restore]`).'),
     strategy: Strategy.optional(),
     retry: RetryPolicy.optional().describe('Retry policy for this service; defaults to `defaults.retry`.'),
     timeout: Duration.optional().describe('Per-step time limit; defaults to `defaults.timeout`.'),
-    concurrency: z.number().int().min(1).optional().describe('Most targets of this service worked on at once.'),
-    keepReleases: z.number().int().min(2).optional().describe('Releases kept per target; defaults to `defaults.keepReleases`.'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Most targets of this service worked on at once.'),
+    keepReleases: z
+      .number()
+      .int()
+      .min(2)
+      .optional()
+      .describe('Releases kept per target; defaults to `defaults.keepReleases`.'),
   })
   .describe('A deployable unit.');
 
@@ -137,7 +204,10 @@ export const Host = z.union([
   Name,
   z.strictObject({
     name: Name.describe('Host name, unique in the environment.'),
-    root: z.string().optional().describe('Deploy root (local provider); default `.marshal/hosts/<env>/<host>`.'),
+    root: z
+      .string()
+      .optional()
+      .describe('Deploy root (local provider); default `.marshal/hosts/<env>/<host>`.'),
     vars: Variables.default({}).describe('Per-host values, usable as `{{ host.NAME }}`.'),
   }),
 ]);
@@ -146,7 +216,12 @@ export const Environment = z
   .strictObject({
     description: z.string().optional().describe('Free text, shown in status and the UI.'),
     variables: Variables.default({}),
-    concurrency: z.number().int().min(1).optional().describe('Most steps running at once in this environment.'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Most steps running at once in this environment.'),
     groups: z
       .record(Name, z.strictObject({ hosts: z.array(Host).min(1).describe('Hosts of the group.') }))
       .default({})
@@ -156,8 +231,17 @@ export const Environment = z
 
 export const Defaults = z
   .strictObject({
-    provider: z.enum(['local']).default('local').describe('Where targets live, for services that do not say.'),
-    retry: RetryPolicy.default({ attempts: 1, backoff: 1000, factor: 2, maxBackoff: 30_000, nonRetryable: [] }),
+    provider: z
+      .enum(['local'])
+      .default('local')
+      .describe('Where targets live, for services that do not say.'),
+    retry: RetryPolicy.default({
+      attempts: 1,
+      backoff: 1000,
+      factor: 2,
+      maxBackoff: 30_000,
+      nonRetryable: [],
+    }),
     timeout: Duration.default(600_000).describe('Per-step time limit.'),
     concurrency: z.number().int().min(1).default(16).describe('Most steps running at once in a run.'),
     keepReleases: z.number().int().min(2).default(5).describe('Releases kept per target, for fast rollback.'),

@@ -19,7 +19,8 @@ export const TEMPLATE_NAMES: Record<string, string> = {
   previous: 'the version live on the target before this run (empty when none)',
   service: 'the service name',
   environment: 'the environment name',
-  'env.NAME': 'a variable of the environment (`defaults.variables` merged with `environments.<env>.variables`)',
+  'env.NAME':
+    'a variable of the environment (`defaults.variables` merged with `environments.<env>.variables`)',
   'host.name': 'the host name',
   'host.root': 'the host deploy root',
   'host.NAME': 'a host variable (`vars:` of the host)',
@@ -55,7 +56,8 @@ export function placeholderProblem(
     return variables.has(field) ? undefined : `{{ ${path} }}: no variable "${field}" is defined`;
   }
   if (root === 'host') {
-    if (field === undefined || rest.length > 0) return `{{ ${path} }}: use {{ host.name }} or {{ host.NAME }}`;
+    if (field === undefined || rest.length > 0)
+      return `{{ ${path} }}: use {{ host.name }} or {{ host.NAME }}`;
     if (field === 'name' || field === 'root' || hostVars.has(field)) return undefined;
     return `{{ ${path} }}: no host variable "${field}" is defined`;
   }

@@ -65,7 +65,12 @@ export interface RunStore {
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   getSteps(runId: number): Promise<StepRecord[]>;
   getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
-  getLogs(query: { runId: number; stepId?: string; afterId?: number; limit?: number }): Promise<StoredLogLine[]>;
+  getLogs(query: {
+    runId: number;
+    stepId?: string;
+    afterId?: number;
+    limit?: number;
+  }): Promise<StoredLogLine[]>;
   getTargets(environment?: string): Promise<TargetState[]>;
   /** Median duration in ms of successful steps per phase id of a service, over recent runs. */
   phaseDurations(environment: string, service: string): Promise<Record<string, number>>;

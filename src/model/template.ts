@@ -57,11 +57,11 @@ export class TemplateError extends Error {
 }
 
 /** Substitutes every placeholder; throws TemplateError on a value not in scope. */
-export function render(template: string, scope: TemplateScope, escape: Escape = 'none'): string {
+export function render(template: string, scope: TemplateScope, quoting: Escape = 'none'): string {
   if (!template.includes('{{')) return template;
   return template.replace(PLACEHOLDER, (_match, path: string) => {
     const value = lookup(scope, path);
     if (value === undefined) throw new TemplateError(path, template);
-    return escape === 'shell' ? shellQuote(value) : value;
+    return quoting === 'shell' ? shellQuote(value) : value;
   });
 }

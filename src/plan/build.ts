@@ -35,7 +35,9 @@ function closest(name: string, options: string[]): string {
 function selectServices(project: Project, request: PlanRequest): string[] {
   const { config } = project;
   const env = request.environment;
-  const inEnv = Object.keys(config.services).filter((s) => hostsFor(config, project.projectDir, env, s).length > 0);
+  const inEnv = Object.keys(config.services).filter(
+    (s) => hostsFor(config, project.projectDir, env, s).length > 0,
+  );
   if (request.services === undefined) return inEnv;
   for (const name of request.services) {
     if (config.services[name] === undefined) {
@@ -88,7 +90,12 @@ function orderByNeeds(project: Project, names: string[]): string[] {
 }
 
 /** What a changing service waits for: planned needs, looking through unchanged services. */
-function plannedNeeds(project: Project, service: string, planned: Set<string>, seen = new Set<string>()): string[] {
+function plannedNeeds(
+  project: Project,
+  service: string,
+  planned: Set<string>,
+  seen = new Set<string>(),
+): string[] {
   const out = new Set<string>();
   for (const need of project.config.services[service]?.needs ?? []) {
     if (seen.has(need)) continue;
@@ -137,7 +144,10 @@ export function buildPlan(
   const selected = selectServices(project, request);
   for (const name of Object.keys(request.set ?? {})) {
     if (!selected.includes(name)) {
-      throw new MarshalError('ARGUMENT_INVALID', `--set ${name}=…: "${name}" is not a selected service in ${envName}`);
+      throw new MarshalError(
+        'ARGUMENT_INVALID',
+        `--set ${name}=…: "${name}" is not a selected service in ${envName}`,
+      );
     }
   }
   const live = new Map<string, string | null>();
@@ -192,7 +202,10 @@ export function buildPlan(
     variables: { ...config.defaults.variables, ...env.variables },
     services,
     unchanged,
-    limits: { global: request.concurrency ?? config.defaults.concurrency, environment: env.concurrency ?? null },
+    limits: {
+      global: request.concurrency ?? config.defaults.concurrency,
+      environment: env.concurrency ?? null,
+    },
     rollbackOnFailure: request.rollbackOnFailure ?? true,
     estimate: null,
   };

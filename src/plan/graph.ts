@@ -59,7 +59,12 @@ class Builder {
   }
 
   /** A target's chain of phase vertices; returns [first, last]. */
-  chain(service: number, target: number, phases: readonly Phase[], deps: readonly number[]): [number, number] {
+  chain(
+    service: number,
+    target: number,
+    phases: readonly Phase[],
+    deps: readonly number[],
+  ): [number, number] {
     if (phases.length === 0) {
       const v = this.add(MARK, service, target, -1, deps);
       return [v, v];
@@ -114,7 +119,8 @@ class Builder {
         }
         return index.get(id);
       },
-      endsTarget: (v) => kind[v] === MARK || (kind[v] === STEP && phase[v] === phasesOf(service[v] as number).length - 1),
+      endsTarget: (v) =>
+        kind[v] === MARK || (kind[v] === STEP && phase[v] === phasesOf(service[v] as number).length - 1),
     };
   }
 }

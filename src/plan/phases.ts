@@ -26,7 +26,14 @@ export function deployPhases(config: Config, service: ServiceConfig): Phase[] {
   const keepReleases = service.keepReleases ?? config.defaults.keepReleases;
   const phases: Phase[] = [];
   if (service.artifact !== undefined) {
-    phases.push({ id: 'upload', kind: 'upload', source: service.artifact, timeoutMs, retry, mutating: false });
+    phases.push({
+      id: 'upload',
+      kind: 'upload',
+      source: service.artifact,
+      timeoutMs,
+      retry,
+      mutating: false,
+    });
   }
   service.steps.forEach((step, i) => {
     phases.push({

@@ -13,11 +13,21 @@ import { render, type TemplateScope } from '../model/template.js';
 import type { Direction } from './graph.js';
 
 export function targetContext(plan: Plan, service: PlannedService, target: PlannedTarget): TargetContext {
-  return { environment: plan.environment, service: service.name, host: target.host, projectDir: plan.projectDir };
+  return {
+    environment: plan.environment,
+    service: service.name,
+    host: target.host,
+    projectDir: plan.projectDir,
+  };
 }
 
 /** In a deploy `version` is the new version; in a rollback it is the version restored. */
-export function scopeFor(plan: Plan, service: PlannedService, target: PlannedTarget, direction: Direction): TemplateScope {
+export function scopeFor(
+  plan: Plan,
+  service: PlannedService,
+  target: PlannedTarget,
+  direction: Direction,
+): TemplateScope {
   const deploying = direction === 'deploy';
   return templateScope({
     version: deploying ? service.to : (target.from ?? ''),
@@ -59,7 +69,9 @@ export function renderChecks(checks: HealthCheckConfig[], scope: TemplateScope):
   return checks.map((c) => ({
     ...c,
     ...(c.http ? { http: { ...c.http, url: render(c.http.url, scope) } } : {}),
-    ...(c.tcp ? { tcp: { host: render(c.tcp.host, scope), port: String(renderPort(c.tcp.port, scope)) } } : {}),
+    ...(c.tcp
+      ? { tcp: { host: render(c.tcp.host, scope), port: String(renderPort(c.tcp.port, scope)) } }
+      : {}),
     ...(c.command !== undefined ? { command: render(c.command, scope, 'shell') } : {}),
   }));
 }
@@ -74,10 +86,19 @@ export function actionFor(
   const scope = scopeFor(plan, service, target, direction);
   switch (phase.kind) {
     case 'upload':
-      return { kind: 'upload', version: service.to, source: resolve(service.baseDir, render(phase.source, scope)) };
+      return {
+        kind: 'upload',
+        version: service.to,
+        source: resolve(service.baseDir, render(phase.source, scope)),
+      };
     case 'run':
       // Rollback commands run in the release being rolled back: it holds the code that knows how to undo itself.
-      return { kind: 'exec', command: render(phase.command, scope, 'shell'), version: service.to, env: plan.variables };
+      return {
+        kind: 'exec',
+        command: render(phase.command, scope, 'shell'),
+        version: service.to,
+        env: plan.variables,
+      };
     case 'switch':
       return { kind: 'switch', version: service.to, keep: phase.keepReleases };
     case 'start':
@@ -86,14 +107,20 @@ export function actionFor(
       return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };
     case 'restore': {
       const version = target.from;
-      const process = version === null || phase.start === null ? null : processSpec(plan, phase.start, scope, version);
+      const process =
+        version === null || phase.start === null ? null : processSpec(plan, phase.start, scope, version);
       return { kind: 'restore', version, keep: phase.keepReleases, process };
     }
   }
 }
 
 /** The health check that follows a restore, or null when there is nothing to check. */
-export function restoreHealthAction(plan: Plan, service: PlannedService, target: PlannedTarget, phase: Phase): Action | null {
+export function restoreHealthAction(
+  plan: Plan,
+  service: PlannedService,
+  target: PlannedTarget,
+  phase: Phase,
+): Action | null {
   if (phase.kind !== 'restore' || target.from === null || phase.checks.length === 0) return null;
   const scope = scopeFor(plan, service, target, 'rollback');
   return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };

@@ -15,7 +15,12 @@ function normalizeHost(host: HostConfig): { name: string; root?: string; vars: R
 }
 
 /** The hosts a service is deployed to in an environment (empty when its group is absent there). */
-export function hostsFor(config: Config, projectDir: string, environment: string, service: string): PlannedHost[] {
+export function hostsFor(
+  config: Config,
+  projectDir: string,
+  environment: string,
+  service: string,
+): PlannedHost[] {
   const env = config.environments[environment];
   const group = env?.groups[groupOf(config, service)];
   if (group === undefined) return [];

@@ -236,6 +236,7 @@ export function mayTakeLock(
   pidAlive: (pid: number) => boolean,
 ): boolean {
   if (current.expiresAt <= now) return true;
-  if (current.runId === holder.runId && current.pid === holder.pid && current.hostname === holder.hostname) return true;
+  if (current.runId === holder.runId && current.pid === holder.pid && current.hostname === holder.hostname)
+    return true;
   return current.hostname === hostname && !pidAlive(current.pid);
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * Writes docs/config-reference.md and schema/marshal.schema.json from the
+ * config schema. Run after compiling (`npx tsc -p tsconfig.json`); a test
+ * (src/config/reference.test.ts) fails when the committed files are stale.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configJsonSchema, configReferenceMarkdown } from '../dist/config/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function write(relative, text) {
+  const file = join(root, relative);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  console.log(`wrote ${relative}`);
+}
+
+write('docs/config-reference.md', configReferenceMarkdown());
+write('schema/marshal.schema.json', `${JSON.stringify(configJsonSchema(), null, 2)}\n`);

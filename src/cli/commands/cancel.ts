@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import { MarshalError } from '../../model/errors.js';
+import { isTerminalRunState } from '../../model/run.js';
+import { identity, openProjectStore, resolveRunId } from '../context.js';
+import { type GlobalOptions, print, printJson } from '../output.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops a run. A run executing in a live process on this host is sent
+ * SIGINT (it stops cleanly, as with Ctrl-C); a run nobody is executing is
+ * marked cancelled. Either way it stays resumable.
+ */
+export async function run(globals: GlobalOptions, ref: string): Promise<number> {
+  const store = await openProjectStore(globals, false);
+  try {
+    const runId = await resolveRunId(store, ref);
+    const record = await store.getRun(runId);
+    if (record === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`);
+    if (isTerminalRunState(record.state)) {
+      throw new MarshalError('STATE_CONFLICT', `run #${runId} has already ended (${record.state})`);
+    }
+    const lock = await store.getLock(record.environment);
+    const owner = lock?.runId === runId ? lock : undefined;
+    if (owner && owner.hostname === hostname() && alive(owner.pid)) {
+      if (record.state === 'rolling_back') {
+        throw new MarshalError(
+          'STATE_CONFLICT',
+          `run #${runId} is rolling back; a rollback cannot be cancelled`,
+        );
+      }
+      process.kill(owner.pid, 'SIGINT');
+      if (globals.json) printJson({ runId, signalled: owner.pid });
+      else
+        print(`asked run #${runId} (pid ${owner.pid}) to stop; it stays resumable: marshal resume ${runId}`);
+      return 0;
+    }
+    if (owner && owner.hostname !== hostname() && owner.expiresAt > Date.now()) {
+      throw new MarshalError(
+        'LOCK_HELD',
+        `run #${runId} is executing on ${owner.hostname} (pid ${owner.pid}); cancel it there`,
+      );
+    }
+    await store.append([
+      {
+        type: 'run.state',
+        runId,
+        at: Date.now(),
+        data: { state: 'cancelled', note: `cancelled by ${identity().actor}` },
+      },
+    ]);
+    if (owner) await store.releaseLock(record.environment, runId);
+    if (globals.json) printJson({ runId, state: 'cancelled' });
+    else print(`run #${runId} cancelled; it stays resumable: marshal resume ${runId}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { openExistingStore } from '../context.js';
+import { type GlobalOptions, print, printJson, table } from '../output.js';
+import { duration, stateText, versionsText } from '../render/run.js';
+
+export async function run(
+  globals: GlobalOptions,
+  environment: string | undefined,
+  flags: { limit: number },
+): Promise<number> {
+  const store = await openExistingStore(globals);
+  if (store === undefined) {
+    if (globals.json) printJson({ runs: [] });
+    else print('no runs yet');
+    return 0;
+  }
+  try {
+    const runs = await store.listRuns({ ...(environment ? { environment } : {}), limit: flags.limit });
+    if (globals.json) {
+      printJson({
+        runs: runs.map((r) => ({
+          id: r.id,
+          environment: r.environment,
+          kind: r.kind,
+          state: r.state,
+          actor: r.actor,
+          reason: r.reason,
+          configDigest: r.configDigest,
+          createdAt: r.createdAt,
+          endedAt: r.endedAt,
+          versions: r.plan.services.map((s) => ({ service: s.name, from: s.from, to: s.to })),
+          error: r.error,
+        })),
+      });
+      return 0;
+    }
+    if (runs.length === 0) {
+      print('no runs yet');
+      return 0;
+    }
+    const rows = runs.map((r) => [
+      `#${r.id}`,
+      new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+      r.environment,
+      r.kind,
+      stateText(r.state),
+      duration(r),
+      r.actor,
+      versionsText(r.plan),
+    ]);
+    print(table(rows, ['RUN', 'STARTED (UTC)', 'ENV', 'KIND', 'STATE', 'TOOK', 'ACTOR', 'VERSIONS']));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,19 @@
+import { relative } from 'node:path';
+import { readProject } from '../context.js';
+import { type GlobalOptions, print, printJson } from '../output.js';
+
+export async function run(globals: GlobalOptions): Promise<number> {
+  const project = readProject(globals);
+  const services = Object.keys(project.config.services);
+  const environments = Object.keys(project.config.environments);
+  if (globals.json) {
+    printJson({ valid: true, files: project.files, digest: project.digest, services, environments });
+  } else {
+    const files = project.files.map((f) => relative(process.cwd(), f) || f).join(', ');
+    print(
+      `ok: ${files} — ${services.length} services, ${environments.length} environments (${environments.join(', ')})`,
+    );
+    print(`config digest ${project.digest.slice(0, 12)}`);
+  }
+  return 0;
+}

@@ -1,0 +1,105 @@
+/**
+ * The composition root: builds, once per command, what the engine needs —
+ * project, store, providers, clock, identity. No singletons.
+ */
+import { hostname, userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { formatProblem, loadProject } from '../config/index.js';
+import { type Identity, type RunnerDeps, systemClock } from '../engine/index.js';
+import type { RunObserver } from '../engine/journal.js';
+import { MarshalError } from '../model/errors.js';
+import type { ConfigProblem, Project } from '../model/project.js';
+import type { RunStore } from '../model/store.js';
+import { createProviders } from '../providers/index.js';
+import { openStore } from '../store/index.js';
+import type { GlobalOptions } from './output.js';
+
+export function identity(): Identity {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep "unknown".
+  }
+  return {
+    actor: process.env.MARSHAL_ACTOR ?? `${user}@${hostname()}`,
+    pid: process.pid,
+    hostname: hostname(),
+  };
+}
+
+export function configPath(options: GlobalOptions): string {
+  return resolve(options.file);
+}
+
+/** Loads the project; config problems are formatted `file:line:column: path: message` for printing. */
+export function readProject(options: GlobalOptions): Project {
+  try {
+    return loadProject(configPath(options));
+  } catch (error) {
+    if (error instanceof MarshalError && error.code === 'CONFIG_INVALID') {
+      const problems = (error.details?.problems ?? []) as ConfigProblem[];
+      throw new MarshalError(error.code, error.message, {
+        details: { ...error.details, formatted: problems.map((p) => formatProblem(p, process.cwd())) },
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+    throw error;
+  }
+}
+
+function storeSpec(options: GlobalOptions): string | undefined {
+  return options.store ?? process.env.MARSHAL_STORE;
+}
+
+/** Opens the store beside the config. Read-only commands pass create: false and never create files. */
+export function openProjectStore(options: GlobalOptions, create: boolean): Promise<RunStore> {
+  return openStore(storeSpec(options), dirname(configPath(options)), { create });
+}
+
+/** The store when one exists; undefined when nothing has run yet (nothing is created). */
+export async function openExistingStore(options: GlobalOptions): Promise<RunStore | undefined> {
+  try {
+    return await openProjectStore(options, false);
+  } catch (error) {
+    if (error instanceof MarshalError && error.code === 'NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+export function leaseMs(): number {
+  const fromEnv = Number(process.env.MARSHAL_LOCK_LEASE_MS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 30_000;
+}
+
+export async function runnerDeps(
+  store: RunStore,
+  observer: RunObserver,
+): Promise<RunnerDeps & { close(): Promise<void> }> {
+  const providers = createProviders();
+  return {
+    store,
+    providers: providers.get,
+    clock: systemClock,
+    observer,
+    identity: identity(),
+    leaseMs: leaseMs(),
+    close: () => providers.closeAll(),
+  };
+}
+
+/** Parses a run reference: `12`, `#12`, or `last`. */
+export async function resolveRunId(store: RunStore, ref: string): Promise<number> {
+  if (ref === 'last' || ref === 'latest') {
+    const [latest] = await store.listRuns({ limit: 1 });
+    if (latest === undefined) throw new MarshalError('NOT_FOUND', 'there are no runs yet');
+    return latest.id;
+  }
+  const id = Number(ref.replace(/^#/, ''));
+  if (!Number.isInteger(id) || id <= 0) {
+    throw new MarshalError('ARGUMENT_INVALID', `"${ref}" is not a run id`, {
+      hint: 'use a number from `marshal history`, or `last`',
+    });
+  }
+  return id;
+}

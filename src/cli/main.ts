@@ -1,0 +1,133 @@
+/**
+ * `marshal` entry point: parses arguments and hands each command to its
+ * module, imported only when used so start-up stays fast.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { MarshalError } from '../model/errors.js';
+import { type GlobalOptions, reportError } from './output.js';
+
+type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new MarshalError('ARGUMENT_INVALID', `${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('marshal')
+    .description('Deploy services across environments in dependency order, with rollback and history.')
+    .option('-f, --file <path>', 'config file', 'marshal.yaml')
+    .option(
+      '--store <spec>',
+      'state store: sqlite:PATH (default .marshal/state.db beside the config) — also MARSHAL_STORE',
+    )
+    .option('--json', 'machine-readable output: one JSON document on stdout', false)
+    .option('-q, --quiet', 'plain lines, no live view', false)
+    .option('-v, --verbose', 'more detail, stacks on errors', false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+
+  let exitCode = 0;
+  const globals = () => program.opts<GlobalOptions>();
+  const use =
+    (load: () => Promise<{ run: Action }>) =>
+    async (...args: unknown[]) => {
+      const mod = await load();
+      exitCode = await (mod.run as (g: GlobalOptions, ...a: unknown[]) => Promise<number>)(
+        globals(),
+        ...args.slice(0, -1),
+      );
+    };
+  const deployOptions = (cmd: Command) =>
+    cmd
+      .option('--set <svc=ver>', 'desired version of a service (repeatable)', collect)
+      .option('--version <ver>', 'desired version of every selected service without --set')
+      .option('--services <a,b>', 'only these services');
+
+  program
+    .command('init')
+    .description('write a commented starter marshal.yaml')
+    .action(use(() => import('./commands/init.js')));
+  program
+    .command('validate')
+    .description('check the config; print problems with file:line')
+    .action(use(() => import('./commands/validate.js')));
+  deployOptions(program.command('plan <env>').description('show what a deploy would do'))
+    .addOption(new Option('--concurrency <n>', 'most steps at once').argParser(positiveInt('--concurrency')))
+    .action(use(() => import('./commands/plan.js')));
+  deployOptions(program.command('deploy <env>').description('deploy to an environment'))
+    .option('--wait', 'wait for the environment lock instead of failing', false)
+    .option('--no-rollback', 'leave targets as they failed')
+    .option('--reason <text>', 'why: kept in the history')
+    .addOption(new Option('--concurrency <n>', 'most steps at once').argParser(positiveInt('--concurrency')))
+    .action(use(() => import('./commands/deploy.js')));
+  program
+    .command('status [env]')
+    .description('live version per service; active runs')
+    .action(use(() => import('./commands/status.js')));
+  program
+    .command('history [env]')
+    .description('past runs, newest first')
+    .addOption(new Option('--limit <n>', 'how many').argParser(positiveInt('--limit')).default(20))
+    .action(use(() => import('./commands/history.js')));
+  program
+    .command('show <run>')
+    .description('a run: steps, timings, outcome')
+    .action(use(() => import('./commands/show.js')));
+  program
+    .command('logs <run>')
+    .description("a run's output")
+    .option('--step <id>', 'only this step (or a prefix such as api/)')
+    .option('--follow', 'keep printing until the run ends', false)
+    .action(use(() => import('./commands/logs.js')));
+  program
+    .command('rollback <env>')
+    .description('redeploy an earlier release')
+    .option('--to <run|version>', 'a succeeded run (#12) or a version; default: the previous release')
+    .option('--services <a,b>', 'only these services')
+    .option('--wait', 'wait for the environment lock instead of failing', false)
+    .option('--reason <text>', 'why: kept in the history')
+    .action(use(() => import('./commands/rollback.js')));
+  program
+    .command('resume <run>')
+    .description('continue an interrupted run')
+    .option('--wait', 'wait for the environment lock instead of failing', false)
+    .action(use(() => import('./commands/resume.js')));
+  program
+    .command('cancel <run>')
+    .description('stop a run (it stays resumable)')
+    .action(use(() => import('./commands/cancel.js')));
+  program
+    .command('audit')
+    .description('audit the event log')
+    .command('verify')
+    .description('check the hash chain of every event')
+    .action(use(() => import('./commands/audit.js')));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return 0;
+      const message = error.message.replace(/^error: /, '');
+      return reportError(new MarshalError('ARGUMENT_INVALID', message), { json: false, verbose: false });
+    }
+    const opts = program.opts<GlobalOptions>();
+    return reportError(error, { json: opts.json === true, verbose: opts.verbose === true });
+  }
+}

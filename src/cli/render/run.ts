@@ -1,0 +1,144 @@
+/** A run after the fact: header, steps with timings, root causes. */
+import { formatDuration } from '../../model/duration.js';
+import type { Plan } from '../../model/plan.js';
+import { stepId } from '../../model/plan.js';
+import type { RunRecord, RunState, StepRecord } from '../../model/run.js';
+import { color, table } from '../output.js';
+
+export function stateText(state: RunState | StepRecord['state']): string {
+  switch (state) {
+    case 'succeeded':
+    case 'rolled_back':
+      return state === 'succeeded' ? color.green(state) : color.yellow(state);
+    case 'failed':
+    case 'rollback_failed':
+      return color.red(state);
+    case 'cancelled':
+    case 'skipped':
+      return color.dim(state);
+    default:
+      return color.cyan(state);
+  }
+}
+
+const MARK: Record<StepRecord['state'], string> = {
+  pending: '·',
+  running: '…',
+  succeeded: '✓',
+  failed: '✗',
+  skipped: '-',
+  cancelled: '!',
+};
+
+export function versionsText(plan: Plan): string {
+  return plan.services.map((s) => `${s.name} ${s.from ?? '—'}→${s.to}`).join(', ') || 'no changes';
+}
+
+export function duration(run: RunRecord): string {
+  return formatDuration((run.endedAt ?? Date.now()) - run.createdAt);
+}
+
+/** Every step the plan has, in plan order, with its stored state (pending when never started). */
+export function planSteps(plan: Plan, steps: readonly StepRecord[]): StepRecord[] {
+  const byId = new Map(steps.map((s) => [s.stepId, s]));
+  const ordered: StepRecord[] = [];
+  const blank = (id: string): StepRecord => ({
+    runId: steps[0]?.runId ?? 0,
+    stepId: id,
+    state: 'pending',
+    attempts: 0,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    error: null,
+    note: null,
+  });
+  for (const svc of plan.services) {
+    for (const t of svc.targets) {
+      for (const p of svc.phases) {
+        const id = stepId(svc.name, t.host.name, p.id);
+        ordered.push(byId.get(id) ?? blank(id));
+        byId.delete(id);
+      }
+    }
+  }
+  // Rollback steps exist only when a rollback ran; keep them in the order they started.
+  return [...ordered, ...byId.values()];
+}
+
+function stepRow(s: StepRecord): string[] {
+  const mark =
+    s.state === 'failed'
+      ? color.red(MARK[s.state])
+      : s.state === 'succeeded'
+        ? color.green(MARK[s.state])
+        : MARK[s.state];
+  const detail =
+    s.error && s.state === 'failed'
+      ? color.red(`[${s.error.code}] ${s.error.message}`)
+      : color.dim(s.note ?? '');
+  const attempts = s.attempts > 1 ? color.dim(`×${s.attempts}`) : '';
+  return [
+    `  ${mark} ${s.stepId}`,
+    s.durationMs === null ? '' : formatDuration(s.durationMs),
+    attempts,
+    detail,
+  ];
+}
+
+export function renderRun(run: RunRecord, steps: readonly StepRecord[]): string {
+  const lines = [
+    `${color.bold(`Run #${run.id}`)}  ${run.kind} to ${run.environment}  ${stateText(run.state)}`,
+    table([
+      ['  actor', run.actor],
+      ['  reason', run.reason ?? '—'],
+      ['  config', run.configDigest.slice(0, 12)],
+      ['  created', new Date(run.createdAt).toISOString()],
+      ['  took', run.endedAt === null ? `${duration(run)} so far` : duration(run)],
+      ['  versions', versionsText(run.plan)],
+      ...(run.error ? [['  outcome', color.red(run.error.message)]] : []),
+    ]),
+    '',
+  ];
+  const all = planSteps(run.plan, steps);
+  const forward = all.filter((s) => !s.stepId.startsWith('rollback/'));
+  const rollback = all.filter((s) => s.stepId.startsWith('rollback/'));
+  lines.push(color.bold('Steps'));
+  lines.push(forward.length > 0 ? table(forward.map(stepRow)) : '  (none)');
+  if (rollback.length > 0) {
+    lines.push(color.bold('Rollback'));
+    lines.push(table(rollback.map(stepRow)));
+  }
+  return lines.join('\n');
+}
+
+/** The few lines printed when a deploy, rollback or resume ends. */
+export function renderOutcome(run: RunRecord, steps: readonly StepRecord[]): string {
+  const lines = [
+    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${duration(run)} — ${run.kind} to ${run.environment}: ${versionsText(run.plan)}`,
+  ];
+  const failed = steps.filter((s) => s.state === 'failed');
+  for (const f of failed)
+    lines.push(`  ${color.red('failed')}  ${f.stepId}: [${f.error?.code}] ${f.error?.message}`);
+  const skipped = steps.filter((s) => s.state === 'skipped' && !s.stepId.startsWith('rollback/')).length;
+  if (skipped > 0)
+    lines.push(
+      color.dim(`  skipped ${skipped} step${skipped === 1 ? '' : 's'} (upstream failed or run stopped)`),
+    );
+  const restored = new Set(
+    steps
+      .filter((s) => s.stepId.startsWith('rollback/') && s.state === 'succeeded')
+      .map((s) => s.stepId.split('/').slice(1, 3).join('/')),
+  );
+  if (restored.size > 0) lines.push(`  rolled back: ${[...restored].join(', ')}`);
+  if (run.state === 'failed' && run.error)
+    lines.push(color.yellow('  targets were left as they failed (--no-rollback)'));
+  if (run.state === 'cancelled') lines.push(`  resumable: marshal resume ${run.id}`);
+  if (run.state !== 'succeeded')
+    lines.push(
+      color.dim(
+        `  details: marshal show ${run.id}; output: marshal logs ${run.id}${failed[0] ? ` --step ${failed[0].stepId}` : ''}`,
+      ),
+    );
+  return lines.join('\n');
+}

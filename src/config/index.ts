@@ -1,0 +1,9 @@
+/**
+ * The config layer: load, validate and explain marshal.yaml. Depends only on
+ * model/ and dag/.
+ */
+export { configDigest } from './digest.js';
+export { loadProject } from './load.js';
+export { formatProblem } from './problems.js';
+export { configJsonSchema, configReferenceMarkdown } from './reference.js';
+export { STARTER_CONFIG } from './starter.js';

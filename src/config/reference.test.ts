@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ProjectFile } from '../model/schema.js';
+import { TEMPLATE_NAMES } from '../model/scope.js';
+import { configJsonSchema, configReferenceMarkdown, STARTER_CONFIG } from './index.js';
+
+// vitest runs from the repository root.
+const repo = process.cwd();
+
+describe('generated docs', () => {
+  it('keeps docs/config-reference.md current (regenerate with scripts/gen-docs.mjs)', () => {
+    expect(readFileSync(join(repo, 'docs/config-reference.md'), 'utf8')).toBe(configReferenceMarkdown());
+  });
+
+  it('keeps schema/marshal.schema.json current (regenerate with scripts/gen-docs.mjs)', () => {
+    expect(JSON.parse(readFileSync(join(repo, 'schema/marshal.schema.json'), 'utf8'))).toEqual(
+      configJsonSchema(),
+    );
+  });
+});
+
+describe('configReferenceMarkdown', () => {
+  const md = configReferenceMarkdown();
+
+  it('has a section per object, each with a key table', () => {
+    for (const title of [
+      'Project file',
+      'Defaults',
+      'Service',
+      'Environment',
+      'Host',
+      'Health check',
+      'Run step',
+      'Rollback step',
+      'Start',
+      'Strategy',
+      'Retry policy',
+    ]) {
+      expect(md).toContain(`\n## ${title}\n`);
+    }
+    expect(md).toContain('| key | type | default | description |');
+    expect(md).toContain(
+      '| `needs` | list of string | `[]` | Services that must be deployed and healthy first. |',
+    );
+    expect(md).toContain('| `interval` | [duration](#values) | `500ms` | Time between probes. |');
+    expect(md).toContain('| `run` | string | **required** |');
+  });
+
+  it('lists every template name and ends with the starter config', () => {
+    for (const name of Object.keys(TEMPLATE_NAMES)) expect(md).toContain(`| \`{{ ${name} }}\` |`);
+    expect(md).toContain(`\`\`\`yaml\n${STARTER_CONFIG.trimEnd()}\n\`\`\``);
+  });
+});
+
+describe('configJsonSchema', () => {
+  it('describes the input form of the project file', () => {
+    const schema = configJsonSchema() as { title: string; $id: string; properties: Record<string, unknown> };
+    expect(schema.title).toBe('marshal.yaml');
+    expect(schema.$id).toMatch(/marshal/);
+    expect(Object.keys(schema.properties)).toEqual(Object.keys(ProjectFile.shape));
+  });
+});

@@ -1,0 +1,111 @@
+/** Small file-system operations the local provider builds on: atomic writes and links, tolerant reads. */
+import { randomBytes } from 'node:crypto';
+import { lstat, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { isValidVersion } from '../../model/schema.js';
+import { type LocalLayout, RELEASE_MARKER, type ReleaseEntry } from './layout.js';
+
+/** A short random suffix for temp names, so concurrent writers never collide. */
+export function randomSuffix(): string {
+  return randomBytes(6).toString('hex');
+}
+
+function isErrno(err: unknown, ...codes: string[]): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code !== undefined && codes.includes(code);
+}
+
+/** True when `path` exists (a dangling symlink counts as existing). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    throw err;
+  }
+}
+
+/** True when `path` is a directory (following symlinks). */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    throw err;
+  }
+}
+
+/** The target of the symlink at `path`, or null when there is none (missing, or not a link). */
+export async function readLinkOrNull(path: string): Promise<string | null> {
+  try {
+    return await readlink(path);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'EINVAL', 'ENOTDIR')) return null;
+    throw err;
+  }
+}
+
+/** The trimmed text of `path`, or null when it does not exist. */
+export async function readTextOrNull(path: string): Promise<string | null> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
+    throw err;
+  }
+}
+
+/** Writes `path` so readers see the old content or the new, never a partial file. */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${randomSuffix()}`);
+  try {
+    await writeFile(temp, content);
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Points the symlink `path` at `target` atomically: a temp link renamed over the old one. */
+export async function replaceSymlink(path: string, target: string): Promise<void> {
+  const temp = `${path}.tmp-${randomSuffix()}`;
+  try {
+    await symlink(target, temp);
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Removes `path` when it is there. */
+export async function removeIfPresent(path: string): Promise<void> {
+  await rm(path, { force: true, recursive: true });
+}
+
+/**
+ * The uploaded releases of a service with their upload time. Only directories
+ * named like a version count: in-flight upload temp dirs are never listed.
+ */
+export async function listReleases(l: LocalLayout): Promise<ReleaseEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(l.releasesDir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw err;
+  }
+  const entries: ReleaseEntry[] = [];
+  for (const name of names) {
+    if (!isValidVersion(name)) continue;
+    const dir = join(l.releasesDir, name);
+    const info = await stat(dir).catch(() => null);
+    if (info === null || !info.isDirectory()) continue;
+    // The marker is written once, at upload; the directory's own mtime moves whenever a file is added to it.
+    const marker = await stat(join(dir, RELEASE_MARKER)).catch(() => null);
+    entries.push({ version: name, mtimeMs: (marker ?? info).mtimeMs });
+  }
+  return entries;
+}

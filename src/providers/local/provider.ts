@@ -1,0 +1,116 @@
+/**
+ * The `local` provider: targets are directories on this machine. Status
+ * checks (`isDone`) only read; `apply` carries an action out and is safe to
+ * repeat, so a resumed or retried step converges on the same state.
+ */
+import { realpath } from 'node:fs/promises';
+import type { Action, Provider, StepIO, TargetContext } from '../../model/provider.js';
+import { throwIfAborted } from '../abort.js';
+import { commandFailed, runCapture, runProcess } from '../exec.js';
+import { runHealthChecks } from '../health/index.js';
+import { commandEnv } from './env.js';
+import { exists, isDirectory } from './fsops.js';
+import { type LocalLayout, layout, releaseDir } from './layout.js';
+import { currentIs, currentVersion, isUploaded, removeCurrent, switchTo, upload } from './releases.js';
+import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopService } from './service.js';
+
+export class LocalProvider implements Provider {
+  readonly name = 'local';
+
+  async isDone(action: Action, target: TargetContext, _io: StepIO): Promise<boolean> {
+    const l = layout(target.host.root, target.service);
+    switch (action.kind) {
+      case 'upload':
+        return isUploaded(l, action.version);
+      case 'exec':
+      case 'health':
+        // A command's effect cannot be observed (commands must be idempotent); health is always probed anew.
+        return false;
+      case 'switch':
+        return currentIs(l, action.version);
+      case 'start':
+        return runsVersion(l, action.process.version);
+      case 'restore':
+        if (action.version === null) {
+          if (await exists(l.current)) return false;
+          return action.process === null || !(await readProcess(l)).alive;
+        }
+        if (!(await currentIs(l, action.version))) return false;
+        return action.process === null || runsVersion(l, action.version);
+    }
+  }
+
+  async apply(action: Action, target: TargetContext, io: StepIO): Promise<void> {
+    throwIfAborted(io.signal);
+    const l = layout(target.host.root, target.service);
+    switch (action.kind) {
+      case 'upload':
+        return upload(l, action.version, action.source, io);
+      case 'exec':
+        return this.exec(l, action, target, io);
+      case 'switch':
+        return switchTo(l, action.version, action.keep, io);
+      case 'start':
+        await startService(l, action.process, target, io);
+        return;
+      case 'health':
+        return this.health(l, action, target, io);
+      case 'restore':
+        return this.restore(l, action, target, io);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held between calls: no connections, no open files.
+  }
+
+  private async exec(
+    l: LocalLayout,
+    action: Extract<Action, { kind: 'exec' }>,
+    target: TargetContext,
+    io: StepIO,
+  ): Promise<void> {
+    const release = releaseDir(l, action.version);
+    const hasRelease = await isDirectory(release);
+    const result = await runProcess({
+      command: action.command,
+      cwd: hasRelease ? release : target.projectDir,
+      env: commandEnv(process.env, target, action.version, hasRelease ? release : null, action.env),
+      signal: io.signal,
+      onLine: (line, stream) => io.log(line, stream),
+    });
+    if (result.exitCode !== 0) throw commandFailed(action.command, result);
+  }
+
+  private async health(
+    l: LocalLayout,
+    action: Extract<Action, { kind: 'health' }>,
+    target: TargetContext,
+    io: StepIO,
+  ): Promise<void> {
+    const release = await realpath(l.current).catch(() => null);
+    const cwd = release ?? target.projectDir;
+    const env = commandEnv(process.env, target, await currentVersion(l), release, action.env);
+    await runHealthChecks(action.checks, io, (command, signal) => runCapture({ command, cwd, env, signal }));
+  }
+
+  private async restore(
+    l: LocalLayout,
+    action: Extract<Action, { kind: 'restore' }>,
+    target: TargetContext,
+    io: StepIO,
+  ): Promise<void> {
+    if (action.version === null) {
+      await stopService(l, action.process?.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, io);
+      await removeCurrent(l, io);
+      return;
+    }
+    await switchTo(l, action.version, action.keep, io);
+    if (action.process === null) return;
+    if (await runsVersion(l, action.version)) {
+      io.log(`${action.version} is already running`, 'info');
+      return;
+    }
+    await startService(l, { ...action.process, version: action.version }, target, io);
+  }
+}

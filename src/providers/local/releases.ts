@@ -1,0 +1,154 @@
+/** Releases of a local service: atomic upload, the `current` link, pruning. */
+import { cp, mkdir, rename, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MarshalError } from '../../model/errors.js';
+import type { StepIO } from '../../model/provider.js';
+import { throwIfAborted } from '../abort.js';
+import {
+  exists,
+  isDirectory,
+  listReleases,
+  randomSuffix,
+  readLinkOrNull,
+  removeIfPresent,
+  replaceSymlink,
+  writeFileAtomic,
+} from './fsops.js';
+import {
+  currentLinkTarget,
+  type LocalLayout,
+  RELEASE_MARKER,
+  releaseDir,
+  releasesToPrune,
+  UPLOAD_TEMP_PREFIX,
+  versionOfLink,
+} from './layout.js';
+
+/** True when releases/<version> is complete (its marker is written last). */
+export function isUploaded(l: LocalLayout, version: string): Promise<boolean> {
+  return exists(join(releaseDir(l, version), RELEASE_MARKER));
+}
+
+/** The version `current` points at, or null when there is no `current`. */
+export async function currentVersion(l: LocalLayout): Promise<string | null> {
+  const target = await readLinkOrNull(l.current);
+  return target === null ? null : versionOfLink(target);
+}
+
+/** True when `current` resolves to releases/<version> and that directory exists. */
+export async function currentIs(l: LocalLayout, version: string): Promise<boolean> {
+  const target = await readLinkOrNull(l.current);
+  const dir = releaseDir(l, version);
+  return target !== null && resolve(l.serviceDir, target) === dir && (await isDirectory(dir));
+}
+
+/**
+ * Copies `source` into releases/<version>: into a temp dir first, renamed into
+ * place, then marked complete — a crash leaves either nothing or an unmarked
+ * directory that the next upload replaces.
+ */
+export async function upload(l: LocalLayout, version: string, source: string, io: StepIO): Promise<void> {
+  const target = releaseDir(l, version);
+  if (await isUploaded(l, version)) {
+    io.log(`release ${version} is already uploaded`, 'info');
+    return;
+  }
+  if (!(await isDirectory(source))) {
+    throw new MarshalError(
+      'PROVIDER_ERROR',
+      `artifact directory ${source} does not exist or is not a directory`,
+      {
+        retryable: false,
+        hint: 'check the service `artifact:` path; it is resolved from the file that declares the service',
+      },
+    );
+  }
+  await mkdir(l.releasesDir, { recursive: true });
+  const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
+  try {
+    throwIfAborted(io.signal);
+    await cp(source, temp, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+    throwIfAborted(io.signal);
+    if (await exists(target)) {
+      if (await isUploaded(l, version)) {
+        io.log(`release ${version} was uploaded meanwhile`, 'info');
+        await removeIfPresent(temp);
+        return;
+      }
+      io.log(`replacing incomplete release ${version}`, 'info');
+      await removeIfPresent(target);
+    }
+    await rename(temp, target);
+  } catch (err) {
+    await removeIfPresent(temp);
+    throw fsError(err, `cannot upload ${source} to ${target}`);
+  }
+  const marker = { version, source, uploadedAt: new Date().toISOString() };
+  await writeFileAtomic(join(target, RELEASE_MARKER), `${JSON.stringify(marker)}\n`);
+  io.log(`uploaded ${source} → releases/${version}`, 'info');
+}
+
+/**
+ * Points `current` at releases/<version> atomically, then prunes old releases
+ * so `keep` remain (never the new one, never the one it replaced).
+ */
+export async function switchTo(l: LocalLayout, version: string, keep: number, io: StepIO): Promise<void> {
+  if (!(await isUploaded(l, version))) {
+    throw new MarshalError(
+      'PROVIDER_ERROR',
+      `release ${version} is missing or incomplete in ${l.releasesDir}`,
+      {
+        retryable: false,
+        hint: 'it was pruned or never uploaded; deploy it again',
+      },
+    );
+  }
+  const previous = await currentVersion(l);
+  if (await currentIs(l, version)) {
+    io.log(`current → ${version} (already)`, 'info');
+  } else {
+    try {
+      await replaceSymlink(l.current, currentLinkTarget(version));
+    } catch (err) {
+      throw fsError(err, `cannot point ${l.current} at releases/${version}`, {
+        retryable: false,
+        hint: `${l.current} must be a symlink (or absent); move whatever is there away`,
+      });
+    }
+    io.log(`current → ${version} (was ${previous ?? 'none'})`, 'info');
+  }
+  await prune(l, keep, previous === null ? [version] : [version, previous], io);
+}
+
+/** Deletes releases beyond `keep`. A failed deletion is logged, not fatal: the switch itself is done. */
+async function prune(l: LocalLayout, keep: number, protect: string[], io: StepIO): Promise<void> {
+  const doomed = releasesToPrune(await listReleases(l), keep, protect);
+  for (const version of doomed) {
+    try {
+      await removeIfPresent(releaseDir(l, version));
+    } catch (err) {
+      io.log(`could not prune release ${version}: ${(err as Error).message}`, 'info');
+    }
+  }
+  if (doomed.length > 0) io.log(`pruned ${doomed.join(', ')} (keeping ${keep})`, 'info');
+}
+
+/** Removes `current` (a restore to "nothing deployed"). */
+export async function removeCurrent(l: LocalLayout, io: StepIO): Promise<void> {
+  const previous = await currentVersion(l);
+  if (!(await exists(l.current))) return;
+  // unlink, not rm -r: the link goes, the release it pointed at stays.
+  await unlink(l.current);
+  io.log(`removed current (was ${previous ?? 'unknown'})`, 'info');
+}
+
+/** Wraps a file-system failure in PROVIDER_ERROR; MarshalErrors (an abort) pass through. */
+export function fsError(
+  err: unknown,
+  what: string,
+  options: { retryable?: boolean; hint?: string } = {},
+): MarshalError {
+  if (err instanceof MarshalError) return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return new MarshalError('PROVIDER_ERROR', `${what}: ${why}`, { ...options, cause: err });
+}

@@ -1,0 +1,93 @@
+/**
+ * Deciding whether a command needs a shell. GNU make execs simple commands
+ * directly and so saves a fork+exec of /bin/sh per command; we do the same,
+ * but only when the result is guaranteed to be what `/bin/sh -c` would do.
+ */
+
+/**
+ * Characters that make the shell do something beyond splitting on blanks:
+ * quoting, expansion, globbing, redirection, pipes, lists, comments, history.
+ * `=` is handled separately (it only matters in the first word).
+ */
+const SHELL_CHARS = /["'`$\\|&;<>()*?[\]{}~#!\n\r]/;
+
+/**
+ * First words the shell treats itself: reserved words, special built-ins and
+ * built-ins that act on the shell's own state (exec'ing a binary of the same
+ * name — if one exists — would do something else or nothing).
+ */
+const SHELL_WORDS = new Set([
+  // reserved words
+  '!',
+  '{',
+  '}',
+  'case',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'fi',
+  'for',
+  'if',
+  'in',
+  'then',
+  'until',
+  'while',
+  // special built-ins
+  '.',
+  ':',
+  'break',
+  'continue',
+  'eval',
+  'exec',
+  'exit',
+  'export',
+  'readonly',
+  'return',
+  'set',
+  'shift',
+  'times',
+  'trap',
+  'unset',
+  // built-ins acting on the shell itself
+  'alias',
+  'bg',
+  'cd',
+  'command',
+  'fc',
+  'fg',
+  'getopts',
+  'hash',
+  'jobs',
+  'local',
+  'read',
+  'source',
+  'type',
+  'ulimit',
+  'umask',
+  'unalias',
+  'wait',
+]);
+
+/**
+ * The argv to spawn directly for `command`, or null when it needs `/bin/sh -c`.
+ * Without metacharacters, the shell would only split on blanks and look the
+ * first word up in PATH — which spawning argv does too.
+ */
+export function shellFreeArgv(command: string): string[] | null {
+  if (SHELL_CHARS.test(command)) return null;
+  const argv = command.split(/[ \t]+/).filter((word) => word !== '');
+  const first = argv[0];
+  if (first === undefined) return null;
+  // `NAME=value cmd` is an assignment; after the command name `=` is literal.
+  if (first.includes('=')) return null;
+  if (SHELL_WORDS.has(first)) return null;
+  return argv;
+}
+
+/** The command shortened for messages: first line only, at most `max` characters. */
+export function shortCommand(command: string, max = 200): string {
+  const oneLine = command.trim().replace(/\s*\n[\s\S]*$/, ' …');
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max)}…`;
+}
