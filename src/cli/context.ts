@@ -88,18 +88,23 @@ export async function runnerDeps(
   };
 }
 
-/** Parses a run reference: `12`, `#12`, or `last`. */
-export async function resolveRunId(store: RunStore, ref: string): Promise<number> {
-  if (ref === 'last' || ref === 'latest') {
-    const [latest] = await store.listRuns({ limit: 1 });
-    if (latest === undefined) throw new MarshalError('NOT_FOUND', 'there are no runs yet');
-    return latest.id;
-  }
+/** Checks a run reference's syntax — `12`, `#12` or `last` — before anything is opened. */
+export function parseRunRef(ref: string): number | 'last' {
+  if (ref === 'last' || ref === 'latest') return 'last';
   const id = Number(ref.replace(/^#/, ''));
-  if (!Number.isInteger(id) || id <= 0) {
+  if (!/^#?\d+$/.test(ref) || !Number.isSafeInteger(id) || id <= 0) {
     throw new MarshalError('ARGUMENT_INVALID', `"${ref}" is not a run id`, {
       hint: 'use a number from `marshal history`, or `last`',
     });
   }
   return id;
+}
+
+/** Resolves a run reference against the store (`last` is the newest run). */
+export async function resolveRunId(store: RunStore, ref: string | number | 'last'): Promise<number> {
+  const parsed = typeof ref === 'number' ? ref : parseRunRef(ref);
+  if (parsed !== 'last') return parsed;
+  const [latest] = await store.listRuns({ limit: 1 });
+  if (latest === undefined) throw new MarshalError('NOT_FOUND', 'there are no runs yet');
+  return latest.id;
 }

@@ -10,41 +10,39 @@ import { exitCodeForRunState } from '../model/run.js';
 import type { LockInfo, RunStore } from '../model/store.js';
 import { runnerDeps } from './context.js';
 import { color, type GlobalOptions, outputMode, print, printJson } from './output.js';
+import { renderPlan } from './render/plan.js';
 import { Progress } from './render/progress.js';
 import { renderOutcome } from './render/run.js';
 
 export async function runWithProgress(
   globals: GlobalOptions,
   store: RunStore,
-  plan: Plan,
+  environment: string,
   wait: boolean,
-  start: (deps: RunnerDeps, options: RunOptions) => Promise<RunOutcome>,
+  start: (deps: RunnerDeps, options: RunOptions) => Promise<RunOutcome | null>,
 ): Promise<number> {
   const mode = outputMode(globals);
-  const progress = new Progress(mode, plan, globals.verbose);
-  const deps = await runnerDeps(store, progress);
-  const controller = new AbortController();
+  let progress: Progress | undefined;
+  let planned: Plan | undefined;
   let rollingBack = false;
+  const deps = await runnerDeps(store, {
+    onLog: (line) => progress?.onLog(line),
+    onEvents: (events) => {
+      for (const e of events) if (e.type === 'run.state') rollingBack = e.data.state === 'rolling_back';
+      progress?.onEvents(events);
+    },
+  });
+  const controller = new AbortController();
   const note = (text: string) => process.stderr.write(`${color.yellow(text)}\n`);
   const onSignal = (signal: NodeJS.Signals) => {
     if (rollingBack) {
       note(
         'a rollback is in progress and cannot be interrupted; it will finish (kill -9 leaves it resumable)',
       );
-      return;
-    }
-    if (!controller.signal.aborted) {
+    } else if (!controller.signal.aborted) {
       note(`${signal}: stopping; steps in flight are stopped and the run stays resumable`);
       controller.abort(new MarshalError('CANCELLED', `interrupted by ${signal}`));
     }
-  };
-  const observe = deps.observer;
-  deps.observer = {
-    onLog: (line) => observe?.onLog?.(line),
-    onEvents: (events) => {
-      for (const e of events) if (e.type === 'run.state') rollingBack = e.data.state === 'rolling_back';
-      observe?.onEvents?.(events);
-    },
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -54,21 +52,30 @@ export async function runWithProgress(
       wait,
       onWaiting: (holder: LockInfo) =>
         note(
-          `waiting for ${plan.environment}: locked by run #${holder.runId} (${holder.actor}, pid ${holder.pid})`,
+          `waiting for ${environment}: locked by run #${holder.runId} (${holder.actor}, pid ${holder.pid})`,
         ),
-      onCreated: (runId) => progress.start(runId),
+      onPlanned: (plan) => {
+        planned = plan;
+        progress = new Progress(mode, plan, globals.verbose);
+      },
+      onCreated: (runId) => progress?.start(runId),
     });
-    progress.stop();
+    progress?.stop();
+    if (outcome === null) {
+      if (globals.json) printJson({ changes: false, plan: planned });
+      else if (planned) print(renderPlan(planned, false));
+      return 0;
+    }
     const run = await store.getRun(outcome.runId);
-    const steps = await store.getSteps(outcome.runId);
     if (run === undefined)
       throw new MarshalError('INTERNAL', `run #${outcome.runId} vanished from the store`);
-    if (globals.json)
-      printJson({ run: { ...run, plan: undefined }, steps, exitCode: exitCodeForRunState(outcome.state) });
+    const steps = await store.getSteps(outcome.runId);
+    const exitCode = exitCodeForRunState(outcome.state);
+    if (globals.json) printJson({ run: { ...run, plan: undefined }, steps, exitCode });
     else print(renderOutcome(run, steps));
-    return exitCodeForRunState(outcome.state);
+    return exitCode;
   } finally {
-    progress.stop();
+    progress?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await deps.close();

@@ -6,7 +6,14 @@ import { RecordingClock } from '../testing/clock.js';
 import { FakeProvider, type Script } from '../testing/fake-provider.js';
 import { MemoryStore } from '../testing/memory-store.js';
 import { appService, testProject } from '../testing/project.js';
-import { type RunnerDeps, resumeRun, startRun } from './runs.js';
+import { type RunnerDeps, type RunOptions, resumeRun, startRun as start } from './runs.js';
+
+/** Starts a run of an already made plan; these tests always plan something. */
+async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions = {}) {
+  const outcome = await start(deps, plan.environment, async () => plan, options);
+  if (outcome === null) throw new Error('nothing to change');
+  return outcome;
+}
 
 const shop = {
   services: {

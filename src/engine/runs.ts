@@ -29,6 +29,8 @@ export interface RunOptions {
   /** Cancels the run (Ctrl-C); a rollback in progress is not cancelled. */
   signal?: AbortSignal;
   onWaiting?(holder: LockInfo): void;
+  /** Told the plan once it is made (under the lock). */
+  onPlanned?(plan: Plan): void;
   /** Told the run id as soon as the run exists. */
   onCreated?(runId: number): void;
 }
@@ -68,8 +70,17 @@ async function underLease<T>(
   }
 }
 
-/** Creates a run for the plan under the environment's lock and executes it. */
-export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions = {}): Promise<RunOutcome> {
+/**
+ * Takes the environment's lock, plans under it (so a deploy that waited for
+ * the lock plans against what the previous run left), creates the run and
+ * executes it. Returns null, releasing the lock, when the plan changes nothing.
+ */
+export async function startRun(
+  deps: RunnerDeps,
+  environment: string,
+  makePlan: () => Promise<Plan>,
+  options: RunOptions = {},
+): Promise<RunOutcome | null> {
   const { store, clock, identity } = deps;
   // The lock is taken before the run exists (a blocked deploy leaves no run behind), under a
   // provisional id unique to this process, then handed to the new run.
@@ -77,7 +88,7 @@ export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions
   await acquireLock(
     store,
     clock,
-    plan.environment,
+    environment,
     { ...identity, runId: provisional },
     {
       leaseMs: deps.leaseMs,
@@ -87,7 +98,17 @@ export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions
     },
   );
   let runId: number;
+  let plan: Plan;
   try {
+    plan = await makePlan();
+    if (plan.environment !== environment)
+      throw new MarshalError('INTERNAL', 'plan is for another environment');
+    if (plan.services.length === 0) {
+      await store.releaseLock(environment, provisional);
+      options.onPlanned?.(plan);
+      return null;
+    }
+    options.onPlanned?.(plan);
     const run = await store.createRun({
       environment: plan.environment,
       kind: plan.kind,
@@ -97,15 +118,15 @@ export async function startRun(deps: RunnerDeps, plan: Plan, options: RunOptions
       at: clock.now(),
     });
     runId = run.id;
-    if (!(await store.transferLock(plan.environment, provisional, runId))) {
-      throw new MarshalError('INTERNAL', `lost the ${plan.environment} lock while creating run #${runId}`);
+    if (!(await store.transferLock(environment, provisional, runId))) {
+      throw new MarshalError('INTERNAL', `lost the ${environment} lock while creating run #${runId}`);
     }
   } catch (error) {
-    await store.releaseLock(plan.environment, provisional);
+    await store.releaseLock(environment, provisional);
     throw error;
   }
   options.onCreated?.(runId);
-  return underLease(deps, plan.environment, runId, options.signal, (signal) =>
+  return underLease(deps, environment, runId, options.signal, (signal) =>
     executeRun(deps, runId, { signal }),
   );
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { MarshalError } from '../../model/errors.js';
 import { isTerminalRunState } from '../../model/run.js';
-import { identity, openProjectStore, resolveRunId } from '../context.js';
+import { identity, openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 
 function alive(pid: number): boolean {
@@ -19,9 +19,10 @@ function alive(pid: number): boolean {
  * marked cancelled. Either way it stays resumable.
  */
 export async function run(globals: GlobalOptions, ref: string): Promise<number> {
+  const parsed = parseRunRef(ref);
   const store = await openProjectStore(globals, false);
   try {
-    const runId = await resolveRunId(store, ref);
+    const runId = await resolveRunId(store, parsed);
     const record = await store.getRun(runId);
     if (record === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`);
     if (isTerminalRunState(record.state)) {

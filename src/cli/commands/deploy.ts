@@ -1,8 +1,8 @@
 import { planDeploy, startRun } from '../../engine/index.js';
+import { buildPlan } from '../../plan/index.js';
 import { openProjectStore, readProject } from '../context.js';
 import { type DeployFlags, planRequest } from '../deploy-options.js';
-import { type GlobalOptions, print, printJson } from '../output.js';
-import { renderPlan } from '../render/plan.js';
+import type { GlobalOptions } from '../output.js';
 import { runWithProgress } from '../run-command.js';
 
 interface Flags extends DeployFlags {
@@ -14,16 +14,15 @@ export async function run(globals: GlobalOptions, environment: string, flags: Fl
   // Everything that can be wrong with the input is checked before the store is opened.
   const project = readProject(globals);
   const request = planRequest(environment, flags);
+  // A dry plan against an empty state: bad arguments fail here, before the store exists.
+  buildPlan(project, request, []);
   const store = await openProjectStore(globals, true);
   try {
-    const plan = await planDeploy({ store }, project, request);
-    if (plan.services.length === 0) {
-      if (globals.json) printJson({ changes: false, plan });
-      else print(renderPlan(plan, false));
-      return 0;
-    }
-    return await runWithProgress(globals, store, plan, flags.wait, (deps, options) =>
-      startRun(deps, plan, { ...options, reason: flags.reason ?? null }),
+    return await runWithProgress(globals, store, environment, flags.wait, (deps, options) =>
+      startRun(deps, environment, () => planDeploy({ store }, project, request), {
+        ...options,
+        reason: flags.reason ?? null,
+      }),
     );
   } finally {
     await store.close();

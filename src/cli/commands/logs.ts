@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MarshalError } from '../../model/errors.js';
 import { isTerminalRunState, type StoredLogLine } from '../../model/run.js';
-import { openProjectStore, resolveRunId } from '../context.js';
+import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { color, type GlobalOptions, print, printJson, timestamp } from '../output.js';
 
 function format(line: StoredLogLine): string {
@@ -19,9 +19,10 @@ export async function run(
   ref: string,
   flags: { step?: string; follow: boolean },
 ): Promise<number> {
+  const parsed = parseRunRef(ref);
   const store = await openProjectStore(globals, false);
   try {
-    const runId = await resolveRunId(store, ref);
+    const runId = await resolveRunId(store, parsed);
     if ((await store.getRun(runId)) === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`);
     // A step id selects that step; a prefix ending in "/" (api/, api/host-1/) selects everything under it.
     const matches = (l: StoredLogLine) =>

@@ -2,8 +2,7 @@ import { planDeploy, type RollbackTo, rollbackVersions, startRun } from '../../e
 import { isValidVersion } from '../../model/schema.js';
 import { openProjectStore, readProject } from '../context.js';
 import { parseServices } from '../deploy-options.js';
-import { argumentError, type GlobalOptions, print, printJson } from '../output.js';
-import { renderPlan } from '../render/plan.js';
+import { argumentError, type GlobalOptions } from '../output.js';
 import { runWithProgress } from '../run-command.js';
 
 interface Flags {
@@ -34,19 +33,9 @@ export async function run(globals: GlobalOptions, environment: string, flags: Fl
   try {
     const services = selected ?? Object.keys(project.config.services);
     const set = await rollbackVersions(store, environment, services, to);
-    const plan = await planDeploy({ store }, project, {
-      environment,
-      kind: 'rollback',
-      services: Object.keys(set),
-      set,
-    });
-    if (plan.services.length === 0) {
-      if (globals.json) printJson({ changes: false, plan });
-      else print(renderPlan(plan, false));
-      return 0;
-    }
-    return await runWithProgress(globals, store, plan, flags.wait, (deps, options) =>
-      startRun(deps, plan, {
+    const request = { environment, kind: 'rollback' as const, services: Object.keys(set), set };
+    return await runWithProgress(globals, store, environment, flags.wait, (deps, options) =>
+      startRun(deps, environment, () => planDeploy({ store }, project, request), {
         ...options,
         reason: flags.reason ?? `rollback${flags.to ? ` to ${flags.to}` : ''}`,
       }),

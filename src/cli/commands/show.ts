@@ -1,12 +1,13 @@
 import { MarshalError } from '../../model/errors.js';
-import { openProjectStore, resolveRunId } from '../context.js';
+import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 import { planSteps, renderRun } from '../render/run.js';
 
 export async function run(globals: GlobalOptions, ref: string): Promise<number> {
+  const parsed = parseRunRef(ref);
   const store = await openProjectStore(globals, false);
   try {
-    const runId = await resolveRunId(store, ref);
+    const runId = await resolveRunId(store, parsed);
     const record = await store.getRun(runId);
     if (record === undefined)
       throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
