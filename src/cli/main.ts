@@ -21,7 +21,14 @@ function positiveInt(name: string) {
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Builds the `marshal` program: every command, option and description. No
+ * side effects and no parsing — `main` parses with it, and the CLI reference
+ * (docs/cli.md, src/cli/reference.ts) is generated from it.
+ *
+ * @param onExitCode - told the exit status a command's action returns.
+ */
+export function createProgram(onExitCode: (code: number) => void = () => {}): Command {
   const program = new Command('marshal')
     .description('Deploy services across environments in dependency order, with rollback and history.')
     .option('-f, --file <path>', 'config file', 'marshal.yaml')
@@ -36,16 +43,16 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
 
-  let exitCode = 0;
   const globals = () => program.opts<GlobalOptions>();
   const use =
     (load: () => Promise<{ run: Action }>) =>
     async (...args: unknown[]) => {
       const mod = await load();
-      exitCode = await (mod.run as (g: GlobalOptions, ...a: unknown[]) => Promise<number>)(
+      const code = await (mod.run as (g: GlobalOptions, ...a: unknown[]) => Promise<number>)(
         globals(),
         ...args.slice(0, -1),
       );
+      onExitCode(code);
     };
   const deployOptions = (cmd: Command) =>
     cmd
@@ -113,6 +120,15 @@ export async function main(argv: string[]): Promise<number> {
     .description('check the hash chain of every event')
     .action(use(() => import('./commands/audit.js')));
 
+  return program;
+}
+
+/** Runs the CLI with `argv` (without `node` and the script) and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram((code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

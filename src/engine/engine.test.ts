@@ -241,7 +241,17 @@ describe('engine: failure, skip, rollback', () => {
     const outcome = await startRun(deps, plan({ rollbackOnFailure: false }));
     expect(outcome.state).toBe('failed');
     expect(provider.applied().some((k) => k.endsWith('/restore'))).toBe(false);
-    expect((await store.getTargets('dev')).find((t) => t.service === 'db')?.version).toBe('v2');
+    const targets = await store.getTargets('dev');
+    expect(targets.find((t) => t.service === 'db')).toMatchObject({ version: 'v2', healthy: true });
+    // api/app-1 was switched and started, then failed its health check: live, but unhealthy.
+    expect(targets.find((t) => t.service === 'api' && t.target === 'app-1')).toMatchObject({
+      version: 'v2',
+      healthy: false,
+    });
+    // Deploying v2 again redeploys the unhealthy target, not the healthy ones.
+    const again = buildPlan(testProject(shop), { environment: 'dev', version: 'v2' }, targets);
+    expect(again.services.find((s) => s.name === 'api')?.targets.map((t) => t.host.name)).toContain('app-1');
+    expect(again.services.find((s) => s.name === 'db')).toBeUndefined();
   });
 });
 

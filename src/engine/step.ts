@@ -58,22 +58,30 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
     return graph.direction === 'deploy' ? svc.phases : svc.rollback;
   };
 
-  const targetChanged = (v: number): NewEvent => {
+  /**
+   * What is live on v's target: when its first mutating step starts, the target is "changing"
+   * (the new version, unhealthy); when its last step succeeds, it is the version this direction
+   * leaves there, healthy.
+   */
+  const targetChanged = (v: number, finished: boolean): NewEvent => {
     const svc = plan.services[graph.service[v] as number];
     const target = svc?.targets[graph.target[v] as number];
-    const deploying = graph.direction === 'deploy';
+    const from = target?.from ?? null;
+    const to = svc?.to ?? null;
+    const rollingBack = graph.direction === 'rollback';
+    const data = finished
+      ? { version: rollingBack ? from : to, previous: rollingBack ? to : from, healthy: true }
+      : { version: to, previous: from, healthy: false };
     return {
       type: 'target.changed',
       runId: ctx.runId,
       at: ctx.clock.now(),
-      data: {
-        service: svc?.name ?? '?',
-        target: target?.host.name ?? '?',
-        version: deploying ? (svc?.to ?? null) : (target?.from ?? null),
-        previous: deploying ? (target?.from ?? null) : (svc?.to ?? null),
-      },
+      data: { service: svc?.name ?? '?', target: target?.host.name ?? '?', ...data },
     };
   };
+
+  /** Index of the first phase that changes live state, per service. */
+  const firstMutating = plan.services.map((_, s) => phasesOf(s).findIndex((p) => p.mutating));
 
   async function pause(ms: number): Promise<VisitResult> {
     try {
@@ -98,13 +106,17 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
     const maxAttempts = Math.max(phase.retry.attempts, attempt + 1);
     for (;;) {
       attempt++;
-      await ctx.journal.record({
+      const startEvent: NewEvent = {
         type: 'step.started',
         runId: ctx.runId,
         stepId: id,
         at: now(),
         data: { attempt },
-      });
+      };
+      const changing = graph.phase[v] === firstMutating[s];
+      await (changing
+        ? ctx.journal.record(startEvent, targetChanged(v, false))
+        : ctx.journal.record(startEvent));
       const started = now();
       const deadline = ctx.clock.deadline(phase.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, deadline.signal]);
@@ -129,7 +141,9 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
             ? { attempt, durationMs: now() - started, alreadyDone }
             : { attempt, durationMs: now() - started },
         };
-        await (graph.endsTarget(v) ? ctx.journal.record(done, targetChanged(v)) : ctx.journal.record(done));
+        await (graph.endsTarget(v)
+          ? ctx.journal.record(done, targetChanged(v, true))
+          : ctx.journal.record(done));
         return 'ok';
       } catch (thrown) {
         deadline.clear();
@@ -181,7 +195,7 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
       case STEP:
         return runStep(v);
       case MARK:
-        return ctx.journal.record(targetChanged(v)).then(() => 'ok' as const);
+        return ctx.journal.record(targetChanged(v, true)).then(() => 'ok' as const);
       case BATCH_GATE: {
         const pauseMs = plan.services[graph.service[v] as number]?.pauseMs ?? 0;
         return pauseMs > 0 ? pause(pauseMs) : 'ok';

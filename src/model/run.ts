@@ -66,7 +66,17 @@ export interface RunEventMap {
   'step.skipped': { reason: string };
   /** The step was stopped by cancellation; it will run again on resume. */
   'step.interrupted': { attempt: number };
-  'target.changed': { service: string; target: string; version: string | null; previous: string | null };
+  /**
+   * What is live on a target. `healthy: false` while a run is changing it or after it failed there
+   * (absent means true); a later plan redeploys an unhealthy target even at the same version.
+   */
+  'target.changed': {
+    service: string;
+    target: string;
+    version: string | null;
+    previous: string | null;
+    healthy?: boolean;
+  };
 }
 
 export type RunEventType = keyof RunEventMap;
@@ -110,6 +120,8 @@ export interface TargetState {
   target: string;
   version: string | null;
   previous: string | null;
+  /** False while a run is changing the target, or after it failed there. */
+  healthy: boolean;
   runId: number;
   updatedAt: number;
 }

@@ -168,7 +168,12 @@ export const Service = z
     version: Version.optional().describe(
       'Default desired version; `--set svc=ver` or `--version` override it.',
     ),
-    provider: z.enum(['local']).optional().describe('Where targets live; defaults to `defaults.provider`.'),
+    provider: z
+      .enum(['local', 'simulate'])
+      .optional()
+      .describe(
+        'Where targets live: `local` (this machine), or `simulate` (only waits: rehearsals). Defaults to `defaults.provider`.',
+      ),
     artifact: z
       .string()
       .optional()
@@ -232,7 +237,7 @@ export const Environment = z
 export const Defaults = z
   .strictObject({
     provider: z
-      .enum(['local'])
+      .enum(['local', 'simulate'])
       .default('local')
       .describe('Where targets live, for services that do not say.'),
     retry: RetryPolicy.default({

@@ -35,6 +35,7 @@ const live = (service: string, target: string, version: string): TargetState => 
   target,
   version,
   previous: null,
+  healthy: true,
   runId: 1,
   updatedAt: 0,
 });

@@ -150,8 +150,8 @@ export function buildPlan(
       );
     }
   }
-  const live = new Map<string, string | null>();
-  for (const t of current) if (t.environment === envName) live.set(`${t.service}/${t.target}`, t.version);
+  const live = new Map<string, TargetState>();
+  for (const t of current) if (t.environment === envName) live.set(`${t.service}/${t.target}`, t);
 
   const changing: { name: string; to: string; targets: PlannedTarget[]; unchanged: string[] }[] = [];
   const unchanged: Plan['unchanged'] = [];
@@ -160,8 +160,10 @@ export function buildPlan(
     const targets: PlannedTarget[] = [];
     const same: string[] = [];
     for (const host of hostsFor(config, project.projectDir, envName, name)) {
-      const from = live.get(`${name}/${host.name}`) ?? null;
-      if (from === to) same.push(host.name);
+      const state = live.get(`${name}/${host.name}`);
+      const from = state?.version ?? null;
+      // A target a failed or interrupted run left unhealthy is deployed again, even at the same version.
+      if (from === to && state?.healthy !== false) same.push(host.name);
       else targets.push({ host, from });
     }
     if (targets.length === 0) unchanged.push({ service: name, version: to });

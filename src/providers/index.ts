@@ -5,9 +5,11 @@
 import { MarshalError } from '../model/errors.js';
 import type { Provider, ProviderRegistry } from '../model/provider.js';
 import { LocalProvider } from './local/index.js';
+import { SimulateProvider } from './simulate/provider.js';
 
 const FACTORIES: Record<string, () => Provider> = {
   local: () => new LocalProvider(),
+  simulate: () => new SimulateProvider(),
 };
 
 /** Names of the providers Marshal knows. */

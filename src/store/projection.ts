@@ -145,6 +145,7 @@ export function changedTarget(event: EventOf<'target.changed'>, environment: str
     target: d.target,
     version: d.version,
     previous: d.previous,
+    healthy: d.healthy ?? true,
     runId: event.runId,
     updatedAt: event.at,
   };

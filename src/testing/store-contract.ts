@@ -296,6 +296,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
           target: 'h1',
           version: '4',
           previous: '1',
+          healthy: true,
           runId: dev.id,
           updatedAt: 20,
         },
@@ -304,6 +305,13 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
         'api/h1',
         'web/h1',
       ]);
+      await store.append([
+        {
+          ...change(dev.id, 30, 'api', 'h1', '5'),
+          data: { service: 'api', target: 'h1', version: '5', previous: '4', healthy: false },
+        } as NewEvent,
+      ]);
+      expect((await store.getTargets('dev'))[0]).toMatchObject({ version: '5', healthy: false });
     });
 
     describe('event log', () => {

@@ -162,8 +162,16 @@ environments:
     project = failing('echo undo-a');
     const result = await marshal(project.dir, ['deploy', 'dev', '--no-rollback']);
     expect(result.code).toBe(1);
-    const { json } = await marshalJson<{ services: { service: string }[] }>(project.dir, ['status']);
-    expect(json.services.map((s) => s.service)).toEqual(['a']);
+    const { json } = await marshalJson<{
+      services: { service: string; targets: { version: string; healthy: boolean }[] }[];
+    }>(project.dir, ['status']);
+    // a stayed deployed; b failed half-way: live at v1 but unhealthy, so the next deploy retries it.
+    expect(json.services.map((s) => [s.service, s.targets[0]?.version, s.targets[0]?.healthy])).toEqual([
+      ['a', 'v1', true],
+      ['b', 'v1', false],
+    ]);
+    const plan = await marshal(project.dir, ['plan', 'dev']);
+    expect(plan.stdout).toMatch(/\n\s+b\s+v1 → v1/);
     const shown = await marshalJson<{ run: { state: string } }>(project.dir, ['show', '1']);
     expect(shown.json.run.state).toBe('failed');
   });

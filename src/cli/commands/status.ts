@@ -7,10 +7,14 @@ import { stateText } from '../render/run.js';
 function versionsOf(targets: TargetState[]): string {
   const byVersion = new Map<string, string[]>();
   for (const t of targets) {
-    const v = t.version ?? '—';
+    // A target a run failed on (or is changing) shows as unhealthy: it is redeployed by the next deploy.
+    const v = `${t.version ?? '—'}${t.healthy ? '' : ' (unhealthy)'}`;
     byVersion.set(v, [...(byVersion.get(v) ?? []), t.target]);
   }
-  if (byVersion.size === 1) return color.bold([...byVersion.keys()][0] as string);
+  if (byVersion.size === 1) {
+    const only = [...byVersion.keys()][0] as string;
+    return only.endsWith('(unhealthy)') ? color.red(only) : color.bold(only);
+  }
   return color.yellow([...byVersion].map(([v, hosts]) => `${v} (${hosts.join(', ')})`).join(', '));
 }
 
@@ -40,6 +44,7 @@ export async function run(globals: GlobalOptions, environment: string | undefine
           targets: ts.map((t) => ({
             target: t.target,
             version: t.version,
+            healthy: t.healthy,
             previous: t.previous,
             runId: t.runId,
             updatedAt: t.updatedAt,

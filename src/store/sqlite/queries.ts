@@ -18,6 +18,9 @@ import {
   toTarget,
 } from './rows.js';
 
+/** A run with its plan, which lives in its own table. */
+const RUN_SELECT = 'SELECT r.*, p.plan FROM runs r JOIN run_plans p ON p.run_id = r.id';
+
 /** SQLite reads a negative LIMIT as "no limit". */
 const limitOf = (limit: number | undefined): number => limit ?? -1;
 
@@ -26,7 +29,7 @@ function where(conditions: string[]): string {
 }
 
 export function getRun(sql: Statements, id: number): RunRecord | undefined {
-  const row = sql.get<RunRow>('SELECT * FROM runs WHERE id = ?').get(id);
+  const row = sql.get<RunRow>(`${RUN_SELECT} WHERE r.id = ?`).get(id);
   return row ? toRun(row) : undefined;
 }
 
@@ -34,15 +37,15 @@ export function listRuns(sql: Statements, query: RunQuery = {}): RunRecord[] {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (query.environment !== undefined) {
-    conditions.push('environment = ?');
+    conditions.push('r.environment = ?');
     params.push(query.environment);
   }
   if (query.states !== undefined) {
     // One statement for any number of states.
-    conditions.push('state IN (SELECT value FROM json_each(?))');
+    conditions.push('r.state IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(query.states));
   }
-  const text = `SELECT * FROM runs ${where(conditions)} ORDER BY id DESC LIMIT ?`;
+  const text = `${RUN_SELECT} ${where(conditions)} ORDER BY r.id DESC LIMIT ?`;
   return sql
     .get<RunRow>(text)
     .all(...params, limitOf(query.limit))

@@ -134,6 +134,7 @@ export interface TargetRow {
   target: string;
   version: string;
   previous: string | null;
+  healthy: number;
   run_id: number;
   updated_at: number;
 }
@@ -145,6 +146,7 @@ export function toTarget(r: TargetRow): TargetState {
     target: r.target,
     version: r.version,
     previous: r.previous,
+    healthy: r.healthy === 1,
     runId: r.run_id,
     updatedAt: r.updated_at,
   };

@@ -36,7 +36,6 @@ export const MIGRATIONS: readonly string[] = [
     actor TEXT NOT NULL,
     reason TEXT,
     config_digest TEXT NOT NULL,
-    plan TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     ended_at INTEGER,
@@ -44,6 +43,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runs_environment ON runs (environment, id);
   CREATE INDEX runs_state ON runs (state, id);
+
+  -- Plans are large (one entry per target); kept apart so that the runs row,
+  -- updated on every batch of events, stays small.
+  CREATE TABLE run_plans (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    plan TEXT NOT NULL
+  );
 
   CREATE TABLE steps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -64,6 +70,8 @@ export const MIGRATIONS: readonly string[] = [
     target TEXT NOT NULL,
     version TEXT NOT NULL,
     previous TEXT,
+    -- 0 while a run is changing the target or after it failed there.
+    healthy INTEGER NOT NULL DEFAULT 1,
     run_id INTEGER NOT NULL REFERENCES runs(id),
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (environment, service, target)

@@ -23,18 +23,18 @@ const INSERT_EVENT_SQL =
   'INSERT INTO events (seq, run_id, step_id, type, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 
 const INSERT_RUN_SQL = `INSERT INTO runs
-  (id, environment, kind, state, actor, reason, config_digest, plan, created_at, updated_at, ended_at, error)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`;
+  (id, environment, kind, state, actor, reason, config_digest, created_at, updated_at, ended_at, error)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`;
 
 const UPSERT_STEP_SQL = `INSERT INTO steps (${STEP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts,
   started_at = excluded.started_at, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
   error = excluded.error, note = excluded.note`;
 
-const UPSERT_TARGET_SQL = `INSERT INTO targets (environment, service, target, version, previous, run_id, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+const UPSERT_TARGET_SQL = `INSERT INTO targets (environment, service, target, version, previous, healthy, run_id, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (environment, service, target) DO UPDATE SET version = excluded.version,
-  previous = excluded.previous, run_id = excluded.run_id, updated_at = excluded.updated_at`;
+  previous = excluded.previous, healthy = excluded.healthy, run_id = excluded.run_id, updated_at = excluded.updated_at`;
 
 /** Appends chained events and applies the projection rules, inside the caller's transaction. */
 export class EventWriter {
@@ -57,6 +57,8 @@ export class EventWriter {
     let seq = head?.head ?? 0;
     let prev = head?.hash ?? GENESIS_HASH;
     const insert = this.sql.get(INSERT_EVENT_SQL);
+    // Runs touched by this batch → their environment; their updated_at is written once per batch.
+    const runs = new Map<number, { environment: string; at: number }>();
     for (const event of events) {
       seq++;
       const dataJson = canonicalJson(event.data);
@@ -70,16 +72,40 @@ export class EventWriter {
         dataJson,
       });
       // Project first: an event for an unknown run fails here with a clear message.
-      this.project(event);
+      this.project(event, runs);
       insert.run(seq, event.runId, stepId, event.type, event.at, dataJson, prev, hash);
       prev = hash;
     }
+    const touch = this.sql.get('UPDATE runs SET updated_at = MAX(updated_at, ?) WHERE id = ?');
+    for (const [runId, { at }] of runs) touch.run(at, runId);
   }
 
-  private project(event: NewEvent): void {
+  /** The environment of a run this batch touches; throws for a run that does not exist. */
+  private runOf(
+    event: NewEvent,
+    runs: Map<number, { environment: string; at: number }>,
+  ): { environment: string; at: number } {
+    let run = runs.get(event.runId);
+    if (run === undefined) {
+      const row = this.sql
+        .get<{ environment: string }>('SELECT environment FROM runs WHERE id = ?')
+        .get(event.runId);
+      if (row === undefined) {
+        throw new MarshalError(
+          'STORE_ERROR',
+          `${event.type} event for run ${event.runId}, which does not exist`,
+        );
+      }
+      run = { environment: row.environment, at: event.at };
+      runs.set(event.runId, run);
+    }
+    run.at = Math.max(run.at, event.at);
+    return run;
+  }
+
+  private project(event: NewEvent, runs: Map<number, { environment: string; at: number }>): void {
     if (event.type === 'run.created') {
       const r = createdRun(event);
-      const plan = JSON.stringify(r.plan);
       this.sql
         .get(INSERT_RUN_SQL)
         .run(
@@ -90,30 +116,23 @@ export class EventWriter {
           r.actor,
           r.reason,
           r.configDigest,
-          plan,
           r.createdAt,
           r.updatedAt,
         );
+      this.sql.get('INSERT INTO run_plans (run_id, plan) VALUES (?, ?)').run(r.id, JSON.stringify(r.plan));
       return;
     }
+    const run = this.runOf(event, runs);
     const patch = runPatch(event);
-    const changed =
-      patch.state === undefined
-        ? this.sql.get('UPDATE runs SET updated_at = ? WHERE id = ?').run(patch.updatedAt, event.runId)
-        : this.sql
-            .get('UPDATE runs SET state = ?, updated_at = ?, ended_at = ?, error = ? WHERE id = ?')
-            .run(
-              patch.state,
-              patch.updatedAt,
-              patch.endedAt ?? null,
-              patch.error ? JSON.stringify(patch.error) : null,
-              event.runId,
-            );
-    if (changed.changes === 0) {
-      throw new MarshalError(
-        'STORE_ERROR',
-        `${event.type} event for run ${event.runId}, which does not exist`,
-      );
+    if (patch.state !== undefined) {
+      this.sql
+        .get('UPDATE runs SET state = ?, ended_at = ?, error = ? WHERE id = ?')
+        .run(
+          patch.state,
+          patch.endedAt ?? null,
+          patch.error ? JSON.stringify(patch.error) : null,
+          event.runId,
+        );
     }
     if (isStepEvent(event)) {
       const row = this.sql
@@ -122,15 +141,11 @@ export class EventWriter {
       const step = nextStep(row ? toStep(row) : undefined, event);
       this.sql.get(UPSERT_STEP_SQL).run(...stepParams(step));
     } else if (event.type === 'target.changed') {
-      // The run exists: the UPDATE above found it.
-      const environment = this.sql
-        .get<{ environment: string }>('SELECT environment FROM runs WHERE id = ?')
-        .get(event.runId)?.environment as string;
-      const target = changedTarget(event, environment);
+      const target = changedTarget(event, run.environment);
       if (target === null) {
         this.sql
           .get('DELETE FROM targets WHERE environment = ? AND service = ? AND target = ?')
-          .run(environment, event.data.service, event.data.target);
+          .run(run.environment, event.data.service, event.data.target);
       } else {
         this.sql
           .get(UPSERT_TARGET_SQL)
@@ -140,6 +155,7 @@ export class EventWriter {
             target.target,
             target.version,
             target.previous,
+            target.healthy ? 1 : 0,
             target.runId,
             target.updatedAt,
           );

@@ -1,0 +1,62 @@
+// Scale benchmarks: planning 20 services × 10,000 hosts, a simulated run of it (the `simulate`
+// provider only waits), and the durable event throughput of the SQLite store.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+function scaleProject(dir, services, hosts) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const lines = ['defaults:\n  concurrency: 256\n  provider: simulate\nservices:'];
+  for (let s = 1; s <= services; s++) {
+    lines.push(`  s${s}:\n    group: fleet${s > 1 ? `\n    needs: [s${s - 1}]` : ''}\n    steps: [{ run: "deploy" }]`);
+  }
+  const names = Array.from({ length: hosts }, (_, i) => `h${i + 1}`).join(', ');
+  lines.push(`environments:\n  bench:\n    groups:\n      fleet:\n        hosts: [${names}]`);
+  writeFileSync(join(dir, 'marshal.yaml'), `${lines.join('\n')}\n`);
+}
+
+function measure(root, cwd, cmd) {
+  const out = execFileSync('python3', [join(root, 'bench', 'measure.py'), cwd, ...cmd], { encoding: 'utf8' });
+  const [wall, rss, code] = out.trim().split(' ').map(Number);
+  if (code !== 0) throw new Error(`${cmd.join(' ')} exited ${code}`);
+  return { wall, rssMiB: rss / 1024 };
+}
+
+async function eventThroughput(root, dir, batch, total) {
+  const { openStore } = await import(join(root, 'dist', 'store', 'index.js'));
+  rmSync(dir, { recursive: true, force: true });
+  const store = await openStore(undefined, dir, { create: true });
+  const plan = { format: 1, kind: 'deploy', environment: 'bench', project: null, configDigest: 'x', projectDir: dir, variables: {}, services: [], unchanged: [], limits: { global: 1, environment: null }, rollbackOnFailure: true, estimate: null };
+  const run = await store.createRun({ environment: 'bench', kind: 'deploy', actor: 'bench', reason: null, plan, at: Date.now() });
+  const start = performance.now();
+  for (let i = 0; i < total; i += batch) {
+    const events = [];
+    for (let j = i; j < Math.min(total, i + batch); j++) {
+      events.push({ type: 'step.started', runId: run.id, stepId: `s/h${j}/run`, at: Date.now(), data: { attempt: 1 } });
+    }
+    await store.append(events);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await store.close();
+  return Math.round(total / seconds);
+}
+
+export async function scaleBenchmarks(root, outDir, { smoke }) {
+  const services = 20;
+  const hosts = smoke ? 50 : 10_000;
+  const dir = join(outDir, 'scale');
+  scaleProject(dir, services, hosts);
+  const cli = [process.execPath, join(root, 'bin', 'marshal.js')];
+  const plans = [1, 2, 3].map(() => measure(root, dir, [...cli, 'plan', 'bench', '--version', 'v1']).wall);
+  plans.sort((a, b) => a - b);
+  const run = measure(root, dir, [...cli, 'deploy', 'bench', '--version', 'v1', '-q']);
+  const perEvent = await eventThroughput(root, join(outDir, 'events-1'), 1, smoke ? 200 : 5_000);
+  const batched = await eventThroughput(root, join(outDir, 'events-50'), 50, smoke ? 1_000 : 50_000);
+  return {
+    [`plan ${services} services × ${hosts} hosts (median of 3)`]: `${plans[1].toFixed(2)} s`,
+    [`simulated run of it (${services * hosts} steps, 1 ms each, concurrency 256)`]: `${run.wall.toFixed(1)} s, peak RSS ${run.rssMiB.toFixed(0)} MiB`,
+    'durable events/s, one commit per event': `${perEvent}`,
+    'durable events/s, group commit of 50': `${batched}`,
+  };
+}
