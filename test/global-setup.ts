@@ -1,4 +1,4 @@
-/** The end-to-end tests run the compiled CLI: build it once before any test file runs. */
+/** The end-to-end tests run the compiled, bundled CLI: build it once before any test file runs. */
 import { execFileSync } from 'node:child_process';
 
 export default function setup(): void {
@@ -7,4 +7,5 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, [`${root}scripts/bundle.mjs`], { cwd: root, stdio: 'inherit' });
 }

@@ -69,10 +69,17 @@ export async function runWithProgress(
     const run = await store.getRun(outcome.runId);
     if (run === undefined)
       throw new MarshalError('INTERNAL', `run #${outcome.runId} vanished from the store`);
-    const steps = await store.getSteps(outcome.runId);
+    const counts = await store.countSteps(outcome.runId);
+    // A succeeded run can have hundreds of thousands of steps: only failures and rollbacks are listed.
+    const steps =
+      outcome.state === 'succeeded'
+        ? []
+        : await store.getSteps(outcome.runId, { states: ['failed', 'succeeded'] });
+    const listed = steps.filter((s) => s.state === 'failed' || s.stepId.startsWith('rollback/'));
     const exitCode = exitCodeForRunState(outcome.state);
-    if (globals.json) printJson({ run: { ...run, plan: undefined }, steps, exitCode });
-    else print(renderOutcome(run, steps));
+    if (globals.json)
+      printJson({ run: { ...run, plan: undefined }, counts, failedOrRollback: listed, exitCode });
+    else print(renderOutcome(run, counts, listed));
     return exitCode;
   } finally {
     progress?.stop();

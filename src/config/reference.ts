@@ -3,7 +3,7 @@
  * the one zod schema (scripts/gen-docs.mjs writes them; a test keeps the
  * committed copies current).
  */
-import { z } from 'zod';
+import { toJSONSchema, type z } from 'zod';
 import {
   Defaults,
   Environment,
@@ -24,7 +24,7 @@ import { STARTER_CONFIG } from './starter.js';
 
 /** The JSON Schema of marshal.yaml (the input form: durations may be text). */
 export function configJsonSchema(): object {
-  const schema = z.toJSONSchema(ProjectFile, { io: 'input', unrepresentable: 'any' }) as Record<
+  const schema = toJSONSchema(ProjectFile, { io: 'input', unrepresentable: 'any' }) as Record<
     string,
     unknown
   >;

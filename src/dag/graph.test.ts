@@ -43,6 +43,6 @@ describe('Graph', () => {
     g.addEdge(1, 3);
     g.addEdge(2, 3);
     const weights = [1, 5, 2, 1];
-    expect(g.longestPaths((v) => weights[v] ?? 0)).toEqual([1, 6, 3, 7]);
+    expect(Array.from(g.longestPaths((v) => weights[v] ?? 0))).toEqual([1, 6, 3, 7]);
   });
 });

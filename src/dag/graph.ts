@@ -1,47 +1,119 @@
 /**
  * A small generic DAG over integer vertex ids 0..size-1. Vertices are just
  * ids; callers keep whatever they mean in arrays of their own. The graph is
- * built once (`addEdge`), then only read.
+ * built once (`addVertex`, `addEdge`), then only read.
+ *
+ * Edges are kept compressed (CSR: one offset array and one index array per
+ * direction, all Int32Array), because a plan may hold hundreds of thousands
+ * of vertices: an array per vertex would cost ~100 bytes each.
  */
 
+/** A growable Int32Array. */
+class IntList {
+  data = new Int32Array(64);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+}
+
+/** Offsets and indices of one edge direction: neighbours of v are index[offset[v] .. offset[v+1]). */
+export interface Adjacency {
+  readonly offset: Int32Array;
+  readonly index: Int32Array;
+}
+
+function compress(size: number, from: IntList, to: IntList): Adjacency {
+  const offset = new Int32Array(size + 1);
+  for (let e = 0; e < from.length; e++) {
+    const slot = (from.data[e] as number) + 1;
+    offset[slot] = (offset[slot] as number) + 1;
+  }
+  for (let v = 0; v < size; v++) offset[v + 1] = (offset[v + 1] as number) + (offset[v] as number);
+  const fill = offset.slice(0, size);
+  const index = new Int32Array(from.length);
+  for (let e = 0; e < from.length; e++) {
+    const v = from.data[e] as number;
+    const at = fill[v] as number;
+    fill[v] = at + 1;
+    index[at] = to.data[e] as number;
+  }
+  return { offset, index };
+}
+
 export class Graph {
-  /** deps[v]: vertices v waits for. */
-  readonly deps: number[][] = [];
-  /** dependents[v]: vertices that wait for v. */
-  readonly dependents: number[][] = [];
+  private vertices = 0;
+  private readonly edgeFrom = new IntList();
+  private readonly edgeTo = new IntList();
+  private compressed: { deps: Adjacency; dependents: Adjacency } | undefined;
 
   constructor(size = 0) {
-    for (let i = 0; i < size; i++) this.addVertex();
+    this.vertices = size;
   }
 
   get size(): number {
-    return this.deps.length;
+    return this.vertices;
   }
 
   addVertex(): number {
-    this.deps.push([]);
-    this.dependents.push([]);
-    return this.deps.length - 1;
+    this.compressed = undefined;
+    return this.vertices++;
   }
 
   /** `vertex` waits for `dependency`. */
   addEdge(dependency: number, vertex: number): void {
-    (this.deps[vertex] as number[]).push(dependency);
-    (this.dependents[dependency] as number[]).push(vertex);
+    this.compressed = undefined;
+    this.edgeFrom.push(dependency);
+    this.edgeTo.push(vertex);
+  }
+
+  private adjacency(): { deps: Adjacency; dependents: Adjacency } {
+    this.compressed ??= {
+      deps: compress(this.vertices, this.edgeTo, this.edgeFrom),
+      dependents: compress(this.vertices, this.edgeFrom, this.edgeTo),
+    };
+    return this.compressed;
+  }
+
+  /** Vertices each vertex waits for (CSR). */
+  get deps(): Adjacency {
+    return this.adjacency().deps;
+  }
+
+  /** Vertices that wait for each vertex (CSR). */
+  get dependents(): Adjacency {
+    return this.adjacency().dependents;
+  }
+
+  /** The dependencies of one vertex, as a new array (convenient, not for hot loops). */
+  depsOf(v: number): number[] {
+    const { offset, index } = this.deps;
+    return Array.from(index.subarray(offset[v], offset[v + 1]));
   }
 
   /** A cycle as a path that starts and ends at the same vertex, or null. */
   findCycle(): number[] | null {
-    return findCycle(this.size, (v) => this.deps[v] as number[]);
+    const { offset, index } = this.deps;
+    return findCycle(this.size, (v) => index.subarray(offset[v], offset[v + 1]));
   }
 
   /** Vertices in an order where each comes after its dependencies; throws on a cycle. */
   topologicalOrder(): number[] {
-    const remaining = this.deps.map((d) => d.length);
+    const { deps, dependents } = this.adjacency();
+    const remaining = new Int32Array(this.size);
+    for (let v = 0; v < this.size; v++)
+      remaining[v] = (deps.offset[v + 1] as number) - (deps.offset[v] as number);
     const order: number[] = [];
     for (let v = 0; v < this.size; v++) if (remaining[v] === 0) order.push(v);
     for (let i = 0; i < order.length; i++) {
-      for (const next of this.dependents[order[i] as number] as number[]) {
+      const v = order[i] as number;
+      for (let e = dependents.offset[v] as number; e < (dependents.offset[v + 1] as number); e++) {
+        const next = dependents.index[e] as number;
         remaining[next] = (remaining[next] as number) - 1;
         if (remaining[next] === 0) order.push(next);
       }
@@ -51,11 +123,14 @@ export class Graph {
   }
 
   /** Longest path weight ending at each vertex (critical path), given a weight per vertex. */
-  longestPaths(weight: (v: number) => number): number[] {
-    const finish = new Array<number>(this.size).fill(0);
+  longestPaths(weight: (v: number) => number): Float64Array {
+    const { offset, index } = this.deps;
+    const finish = new Float64Array(this.size);
     for (const v of this.topologicalOrder()) {
       let start = 0;
-      for (const d of this.deps[v] as number[]) start = Math.max(start, finish[d] as number);
+      for (let e = offset[v] as number; e < (offset[v + 1] as number); e++) {
+        start = Math.max(start, finish[index[e] as number] as number);
+      }
       finish[v] = start + weight(v);
     }
     return finish;
@@ -67,7 +142,7 @@ export class Graph {
  * function. Returns the path `[a, b, …, a]` or null. Iterative, so deep
  * graphs cannot overflow the stack.
  */
-export function findCycle(size: number, depsOf: (v: number) => readonly number[]): number[] | null {
+export function findCycle(size: number, depsOf: (v: number) => ArrayLike<number>): number[] | null {
   const WHITE = 0;
   const GREY = 1;
   const BLACK = 2;

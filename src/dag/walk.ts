@@ -67,11 +67,12 @@ class Walker {
     const { graph, known, signal } = this.o;
     const n = graph.size;
     if (known) for (let v = 0; v < n; v++) this.outcomes[v] = known(v);
+    const { offset, index } = graph.deps;
     for (let v = 0; v < n; v++) {
       if (this.outcomes[v] !== undefined) continue;
       let waiting = 0;
-      for (const d of graph.deps[v] as number[]) {
-        const outcome = this.outcomes[d];
+      for (let e = offset[v] as number; e < (offset[v + 1] as number); e++) {
+        const outcome = this.outcomes[index[e] as number];
         if (outcome === undefined) waiting++;
         else if (outcome !== 'ok') this.blocked[v] = 1;
       }
@@ -106,15 +107,24 @@ class Walker {
     }
   }
 
-  private finish(v: number, outcome: VertexOutcome): void {
-    this.outcomes[v] = outcome;
-    // Work after a cancelled vertex is not skipped: it runs when the walk resumes.
-    if (outcome === 'cancelled') return;
-    for (const next of this.o.graph.dependents[v] as number[]) {
-      if (this.outcomes[next] !== undefined) continue;
-      if (outcome !== 'ok') this.blocked[next] = 1;
-      this.waitingFor[next] = (this.waitingFor[next] as number) - 1;
-      if (this.waitingFor[next] === 0) this.settle(next);
+  /** Records v's outcome and settles what waited only for it; iterative, so long skip chains cannot overflow. */
+  private finish(first: number, firstOutcome: VertexOutcome): void {
+    const { offset, index } = this.o.graph.dependents;
+    const pending: [number, VertexOutcome][] = [[first, firstOutcome]];
+    for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+      const [v, outcome] = item;
+      this.outcomes[v] = outcome;
+      // Work after a cancelled vertex is not skipped: it runs when the walk resumes.
+      if (outcome === 'cancelled') continue;
+      for (let e = offset[v] as number; e < (offset[v + 1] as number); e++) {
+        const next = index[e] as number;
+        if (this.outcomes[next] !== undefined) continue;
+        if (outcome !== 'ok') this.blocked[next] = 1;
+        this.waitingFor[next] = (this.waitingFor[next] as number) - 1;
+        if (this.waitingFor[next] !== 0) continue;
+        if (this.blocked[next] === 1 && !this.o.runsAfterFailure?.(next)) pending.push([next, 'skipped']);
+        else this.ready.push(next);
+      }
     }
   }
 
@@ -200,9 +210,11 @@ class Walker {
     if (complete) return out as VertexOutcome[];
     for (const v of graph.topologicalOrder()) {
       if (out[v] !== undefined) continue;
-      const upstreamFailed = (graph.deps[v] as number[]).some(
-        (d) => out[d] === 'failed' || out[d] === 'skipped',
-      );
+      let upstreamFailed = false;
+      for (let e = graph.deps.offset[v] as number; e < (graph.deps.offset[v + 1] as number); e++) {
+        const d = out[graph.deps.index[e] as number];
+        if (d === 'failed' || d === 'skipped') upstreamFailed = true;
+      }
       out[v] = upstreamFailed ? 'skipped' : 'not-run';
     }
     return out as VertexOutcome[];

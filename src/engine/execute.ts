@@ -3,12 +3,13 @@
  * fails — the rollback walk, which cannot be cancelled. Used both for new
  * runs and for resumed ones: steps already finished are not run again.
  */
+import { setMaxListeners } from 'node:events';
 import { type VertexOutcome, walk } from '../dag/walk.js';
 import type { Clock } from '../model/clock.js';
 import { MarshalError, type SerializedError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { ProviderRegistry } from '../model/provider.js';
-import type { NewEvent, RunState, StepRecord } from '../model/run.js';
+import type { NewEvent, RunRecord, RunState, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import {
   buildDeployGraph,
@@ -111,10 +112,11 @@ function runError(
 export async function executeRun(
   deps: ExecuteDeps,
   runId: number,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; run?: RunRecord } = {},
 ): Promise<RunOutcome> {
   const { store, clock } = deps;
-  const run = await store.getRun(runId);
+  // A run just created is passed in: its plan need not be read back (it can be large).
+  const run = options.run ?? (await store.getRun(runId));
   if (run === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`);
   const plan = run.plan;
   const journal = new Journal(store, deps.observer);
@@ -132,6 +134,8 @@ export async function executeRun(
   const stepMap = async () => new Map((await store.getSteps(runId)).map((s) => [s.stepId, s]));
   const prior = await stepMap();
   const signal = options.signal ?? NEVER;
+  // Every step in flight listens to the run's signal: hundreds at once is expected, not a leak.
+  setMaxListeners(0, signal);
 
   try {
     let failure: SerializedError | undefined;

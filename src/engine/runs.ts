@@ -5,7 +5,7 @@
 import { MarshalError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { Project } from '../model/project.js';
-import { isResumableRunState } from '../model/run.js';
+import { isResumableRunState, type RunRecord } from '../model/run.js';
 import type { LockInfo } from '../model/store.js';
 import { buildPlan, type PhaseHistory, type PlanRequest } from '../plan/index.js';
 import { type ExecuteDeps, executeRun, type RunOutcome } from './execute.js';
@@ -42,12 +42,10 @@ export async function planDeploy(
   request: PlanRequest,
 ): Promise<Plan> {
   const current = await deps.store.getTargets(request.environment);
-  const history: PhaseHistory = {};
-  if (project.config.environments[request.environment] !== undefined) {
-    for (const service of Object.keys(project.config.services)) {
-      history[service] = await deps.store.phaseDurations(request.environment, service);
-    }
-  }
+  const history: PhaseHistory =
+    project.config.environments[request.environment] === undefined
+      ? {}
+      : await deps.store.phaseDurations(request.environment);
   return buildPlan(project, request, current, history);
 }
 
@@ -99,6 +97,7 @@ export async function startRun(
   );
   let runId: number;
   let plan: Plan;
+  let created: RunRecord;
   try {
     plan = await makePlan();
     if (plan.environment !== environment)
@@ -118,6 +117,7 @@ export async function startRun(
       at: clock.now(),
     });
     runId = run.id;
+    created = run;
     if (!(await store.transferLock(environment, provisional, runId))) {
       throw new MarshalError('INTERNAL', `lost the ${environment} lock while creating run #${runId}`);
     }
@@ -127,7 +127,7 @@ export async function startRun(
   }
   options.onCreated?.(runId);
   return underLease(deps, environment, runId, options.signal, (signal) =>
-    executeRun(deps, runId, { signal }),
+    executeRun(deps, runId, { signal, run: created }),
   );
 }
 

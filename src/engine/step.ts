@@ -118,8 +118,8 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
         ? ctx.journal.record(startEvent, targetChanged(v, false))
         : ctx.journal.record(startEvent));
       const started = now();
-      const deadline = ctx.clock.deadline(phase.timeoutMs);
-      const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+      const deadline = ctx.clock.deadline(phase.timeoutMs, ctx.signal);
+      const signal = deadline.signal;
       const io: StepIO = {
         signal,
         log: (line, stream = 'info') =>

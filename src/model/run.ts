@@ -49,13 +49,14 @@ export function exitCodeForRunState(state: RunState): number {
 }
 
 export interface RunEventMap {
+  /** The plan is stored beside the event; the event carries its digest, so the chain covers it. */
   'run.created': {
     environment: string;
     kind: Plan['kind'];
     actor: string;
     reason: string | null;
     configDigest: string;
-    plan: Plan;
+    planDigest: string;
   };
   'run.state': { state: RunState; error?: SerializedError; note?: string };
   'step.started': { attempt: number };

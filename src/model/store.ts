@@ -12,6 +12,7 @@ import type {
   RunRecord,
   RunState,
   StepRecord,
+  StepState,
   StoredEvent,
   StoredLogLine,
   TargetState,
@@ -63,7 +64,10 @@ export interface RunStore {
   appendLogs(lines: LogLine[]): Promise<void>;
   getRun(id: number): Promise<RunRecord | undefined>;
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
-  getSteps(runId: number): Promise<StepRecord[]>;
+  /** Steps of a run in the order they first started (never-started last); optionally only some states. */
+  getSteps(runId: number, query?: { states?: StepState[] }): Promise<StepRecord[]>;
+  /** How many steps of a run are in each state (states with none are absent). */
+  countSteps(runId: number): Promise<Partial<Record<StepState, number>>>;
   getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
   getLogs(query: {
     runId: number;
@@ -72,8 +76,11 @@ export interface RunStore {
     limit?: number;
   }): Promise<StoredLogLine[]>;
   getTargets(environment?: string): Promise<TargetState[]>;
-  /** Median duration in ms of successful steps per phase id of a service, over recent runs. */
-  phaseDurations(environment: string, service: string): Promise<Record<string, number>>;
+  /**
+   * Median duration (ms) of steps that did their work and succeeded, by service then phase id
+   * (`upload`, `run:migrate`…), over the environment's 10 newest runs. Rollback steps do not count.
+   */
+  phaseDurations(environment: string): Promise<Record<string, Record<string, number>>>;
   /**
    * Takes the environment's lock for a run. An expired lease, or one whose
    * holder is a dead process on this host, is taken over.

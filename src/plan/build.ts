@@ -5,7 +5,13 @@
  */
 import { Graph } from '../dag/graph.js';
 import { MarshalError } from '../model/errors.js';
-import { PLAN_FORMAT, type Plan, type PlannedService, type PlannedTarget } from '../model/plan.js';
+import {
+  PLAN_FORMAT,
+  type Plan,
+  type PlannedHost,
+  type PlannedService,
+  type PlannedTarget,
+} from '../model/plan.js';
 import type { Project } from '../model/project.js';
 import type { TargetState } from '../model/run.js';
 import { isValidVersion } from '../model/schema.js';
@@ -155,11 +161,22 @@ export function buildPlan(
 
   const changing: { name: string; to: string; targets: PlannedTarget[]; unchanged: string[] }[] = [];
   const unchanged: Plan['unchanged'] = [];
+  // Services of one group share its host objects: a fleet of 10,000 hosts is held once, not once per service.
+  const hostsOfGroup = new Map<string, PlannedHost[]>();
+  const hostsOf = (service: string): PlannedHost[] => {
+    const group = groupOf(config, service);
+    let hosts = hostsOfGroup.get(group);
+    if (hosts === undefined) {
+      hosts = hostsFor(config, project.projectDir, envName, service);
+      hostsOfGroup.set(group, hosts);
+    }
+    return hosts;
+  };
   for (const name of orderByNeeds(project, selected)) {
     const to = resolveVersion(project, request, name);
     const targets: PlannedTarget[] = [];
     const same: string[] = [];
-    for (const host of hostsFor(config, project.projectDir, envName, name)) {
+    for (const host of hostsOf(name)) {
       const state = live.get(`${name}/${host.name}`);
       const from = state?.version ?? null;
       // A target a failed or interrupted run left unhealthy is deployed again, even at the same version.

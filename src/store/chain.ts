@@ -12,14 +12,23 @@ import { createHash } from 'node:crypto';
 /** The `prevHash` of the first event: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  // Object.fromEntries defines own properties, so a `__proto__` key stays data.
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, (value as Record<string, unknown>)[k]]),
-  );
+/** Serialises without building sorted copies: this runs for every event of every run. */
+function write(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === 'function') return write(json.call(value));
+  if (Array.isArray(value)) {
+    // As JSON.stringify: members with no JSON form become null.
+    return `[${value.map((item) => write(item) ?? 'null').join(',')}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let out = '';
+  for (const key of Object.keys(record).sort()) {
+    const member = write(record[key]);
+    if (member === undefined) continue;
+    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${member}`;
+  }
+  return `{${out}}`;
 }
 
 /**
@@ -27,9 +36,37 @@ function sortKeys(_key: string, value: unknown): unknown {
  * `toJSON` is honoured and `undefined` members are dropped, as by JSON.stringify.
  */
 export function canonicalJson(value: unknown): string {
-  const text = JSON.stringify(value, sortKeys);
+  const text = write(value);
   if (text === undefined) throw new TypeError('value has no JSON form');
   return text;
+}
+
+/** sha256 (hex) of a stored plan's JSON text; `run.created` events carry it. */
+export function planDigest(planJson: string): string {
+  return createHash('sha256').update(planJson).digest('hex');
+}
+
+/**
+ * Checks every stored plan against the digest its `run.created` event
+ * carries: a plan edited after the fact is reported like an edited event.
+ */
+export function verifyPlans(
+  created: Iterable<{ seq: number; runId: number; dataJson: string }>,
+  planOf: (runId: number) => string | undefined,
+): { seq: number; reason: string } | undefined {
+  for (const event of created) {
+    const expected = (JSON.parse(event.dataJson) as { planDigest?: string }).planDigest;
+    const plan = planOf(event.runId);
+    if (plan === undefined)
+      return { seq: event.seq, reason: `the plan of run ${event.runId} is missing (deleted)` };
+    if (planDigest(plan) !== expected) {
+      return {
+        seq: event.seq,
+        reason: `the plan of run ${event.runId} does not match its digest (plan modified)`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /** The hashed fields of one event; `dataJson` is `canonicalJson(data)`. */

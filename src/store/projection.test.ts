@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { LockInfo } from '../model/store.js';
-import { isPidAlive, mayTakeLock, medianByPhase, nextStep, phaseOf } from './projection.js';
+import { isPidAlive, mayTakeLock, mediansByPhase, nextStep, serviceAndPhase } from './projection.js';
 
-describe('phaseOf', () => {
-  it('takes the part after the host; other services and rollback steps have none', () => {
-    expect(phaseOf('api/h1/run:migrate', 'api')).toBe('run:migrate');
-    expect(phaseOf('api-gw/h1/upload', 'api')).toBeUndefined();
-    expect(phaseOf('rollback/api/h1/restore', 'api')).toBeUndefined();
-    expect(phaseOf('api/h1', 'api')).toBeUndefined();
+describe('serviceAndPhase', () => {
+  it('takes the service and the part after the host; rollback steps have none', () => {
+    expect(serviceAndPhase('api/h1/run:migrate')).toEqual(['api', 'run:migrate']);
+    expect(serviceAndPhase('api-gw/h1/upload')).toEqual(['api-gw', 'upload']);
+    expect(serviceAndPhase('rollback/api/h1/restore')).toBeUndefined();
+    expect(serviceAndPhase('api/h1')).toBeUndefined();
   });
 });
 
-describe('medianByPhase', () => {
+describe('mediansByPhase', () => {
   it('takes the middle value, or the rounded mean of the middle two', () => {
     const samples = [
       { stepId: 'api/h1/upload', durationMs: 30 },
@@ -20,7 +20,10 @@ describe('medianByPhase', () => {
       { stepId: 'api/h1/start', durationMs: 1 },
       { stepId: 'api/h1/start', durationMs: 2 },
     ];
-    expect(medianByPhase(samples, 'api')).toEqual({ start: 2, upload: 20 });
+    expect(mediansByPhase([...samples, { stepId: 'web/h1/start', durationMs: 5 }])).toEqual({
+      api: { start: 2, upload: 20 },
+      web: { start: 5 },
+    });
   });
 });
 

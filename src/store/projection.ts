@@ -7,9 +7,11 @@
 
 import type { SerializedError } from '../model/errors.js';
 import { MarshalError } from '../model/errors.js';
+import type { Plan } from '../model/plan.js';
 import type { NewEvent, RunRecord, RunState, StepRecord, TargetState } from '../model/run.js';
 import { isTerminalRunState } from '../model/run.js';
-import type { LockInfo } from '../model/store.js';
+import type { LockInfo, NewRun } from '../model/store.js';
+import { planDigest } from './chain.js';
 
 /** The step note that marks a success found by the status check (nothing was applied). */
 export const ALREADY_DONE_NOTE = 'already done';
@@ -19,8 +21,8 @@ export const PHASE_HISTORY_RUNS = 10;
 
 type EventOf<T extends NewEvent['type']> = Extract<NewEvent, { type: T }>;
 
-/** The run a `run.created` event creates. */
-export function createdRun(event: EventOf<'run.created'>): RunRecord {
+/** The run a `run.created` event creates, with its plan (stored beside the event). */
+export function createdRun(event: EventOf<'run.created'>, plan: Plan): RunRecord {
   const d = event.data;
   return {
     id: event.runId,
@@ -30,11 +32,28 @@ export function createdRun(event: EventOf<'run.created'>): RunRecord {
     actor: d.actor,
     reason: d.reason,
     configDigest: d.configDigest,
-    plan: d.plan,
+    plan,
     createdAt: event.at,
     updatedAt: event.at,
     endedAt: null,
     error: null,
+  };
+}
+
+/** The `run.created` event of a new run; the plan itself is stored beside it. */
+export function createdEvent(id: number, run: NewRun, planJson: string): EventOf<'run.created'> {
+  return {
+    type: 'run.created',
+    runId: id,
+    at: run.at,
+    data: {
+      environment: run.environment,
+      kind: run.kind,
+      actor: run.actor,
+      reason: run.reason,
+      configDigest: run.plan.configDigest,
+      planDigest: planDigest(planJson),
+    },
   };
 }
 
@@ -170,44 +189,51 @@ export function compareSteps(a: StepRecord, b: StepRecord): number {
  * The phase id of a step of `service` (`<service>/<host>/<phase>` → `<phase>`),
  * or undefined for other services' steps and rollback steps.
  */
-export function phaseOf(stepId: string, service: string): string | undefined {
-  const prefix = `${service}/`;
-  if (!stepId.startsWith(prefix)) return undefined;
-  const slash = stepId.indexOf('/', prefix.length);
-  return slash < 0 ? undefined : stepId.slice(slash + 1);
+/** `[service, phase]` of a deploy step id `<service>/<host>/<phase>`; undefined for rollback or malformed ids. */
+export function serviceAndPhase(stepId: string): [string, string] | undefined {
+  if (stepId.startsWith('rollback/')) return undefined;
+  const first = stepId.indexOf('/');
+  const second = first < 0 ? -1 : stepId.indexOf('/', first + 1);
+  return second < 0 ? undefined : [stepId.slice(0, first), stepId.slice(second + 1)];
 }
 
 /** Whether a step is a sample for `phaseDurations`: it did the work and succeeded. */
-export function isDurationSample(step: StepRecord, service: string): boolean {
+export function isDurationSample(step: StepRecord): boolean {
   return (
     step.state === 'succeeded' &&
     step.note !== ALREADY_DONE_NOTE &&
     step.durationMs !== null &&
-    phaseOf(step.stepId, service) !== undefined
+    serviceAndPhase(step.stepId) !== undefined
   );
 }
 
-/** Median duration per phase id; an even count averages the middle two (rounded). */
-export function medianByPhase(
+/** Median duration per service and phase id; an even count averages the middle two (rounded). */
+export function mediansByPhase(
   samples: Iterable<{ stepId: string; durationMs: number }>,
-  service: string,
-): Record<string, number> {
-  const byPhase = new Map<string, number[]>();
+): Record<string, Record<string, number>> {
+  const grouped = new Map<string, Map<string, number[]>>();
   for (const s of samples) {
-    const phase = phaseOf(s.stepId, service);
-    if (phase === undefined) continue;
+    const key = serviceAndPhase(s.stepId);
+    if (key === undefined) continue;
+    const [service, phase] = key;
+    let byPhase = grouped.get(service);
+    if (byPhase === undefined) grouped.set(service, (byPhase = new Map()));
     const list = byPhase.get(phase);
     if (list) list.push(s.durationMs);
     else byPhase.set(phase, [s.durationMs]);
   }
-  const out: Record<string, number> = {};
-  for (const [phase, values] of [...byPhase].sort(([a], [b]) => compareText(a, b))) {
-    values.sort((a, b) => a - b);
-    const mid = values.length >> 1;
-    out[phase] =
-      values.length % 2 === 1
-        ? (values[mid] as number)
-        : Math.round(((values[mid - 1] as number) + (values[mid] as number)) / 2);
+  const out: Record<string, Record<string, number>> = {};
+  for (const [service, byPhase] of grouped) {
+    const medians: Record<string, number> = {};
+    for (const [phase, values] of [...byPhase].sort(([a], [b]) => compareText(a, b))) {
+      values.sort((a, b) => a - b);
+      const mid = values.length >> 1;
+      medians[phase] =
+        values.length % 2 === 1
+          ? (values[mid] as number)
+          : Math.round(((values[mid - 1] as number) + (values[mid] as number)) / 2);
+    }
+    out[service] = medians;
   }
   return out;
 }

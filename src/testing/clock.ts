@@ -11,7 +11,7 @@ export class RecordingClock implements Clock {
     this.sleeps.push(ms);
     return systemClock.sleep(ms, signal);
   }
-  deadline(ms: number): { signal: AbortSignal; clear(): void } {
-    return systemClock.deadline(ms);
+  deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; clear(): void } {
+    return systemClock.deadline(ms, parent);
   }
 }

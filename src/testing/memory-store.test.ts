@@ -11,6 +11,7 @@ runStoreContract('memory', async () => {
     tamper: {
       setEventData: async (seq, data) => store.tamperEvent(seq, data),
       deleteEvent: async (seq) => store.deleteEvent(seq),
+      setPlan: async (runId, planJson) => store.tamperPlan(runId, planJson),
     },
   };
 });

@@ -11,6 +11,7 @@ import type {
   NewEvent,
   RunRecord,
   StepRecord,
+  StepState,
   StoredEvent,
   StoredLogLine,
   TargetState,
@@ -24,17 +25,25 @@ import type {
   RunQuery,
   RunStore,
 } from '../model/store.js';
-import { type ChainRow, canonicalJson, eventHash, GENESIS_HASH, verifyRows } from '../store/chain.js';
+import {
+  type ChainRow,
+  canonicalJson,
+  eventHash,
+  GENESIS_HASH,
+  verifyPlans,
+  verifyRows,
+} from '../store/chain.js';
 import {
   changedTarget,
   compareSteps,
   compareText,
+  createdEvent,
   createdRun,
   isDurationSample,
   isPidAlive,
   isStepEvent,
   mayTakeLock,
-  medianByPhase,
+  mediansByPhase,
   nextStep,
   PHASE_HISTORY_RUNS,
   runPatch,
@@ -61,6 +70,9 @@ export class MemoryStore implements RunStore {
   private runs = new Map<number, RunRecord>();
   private steps = new Map<string, StepRecord>();
   private targets = new Map<string, TargetState>();
+  /** Plan JSON by run id, stored beside the events as the SQLite store does. */
+  private readonly plans = new Map<number, string>();
+  private readonly pendingPlans = new Map<number, string>();
   private readonly locks = new Map<string, LockInfo>();
   private events: StoredRow[] = [];
   private logs: StoredLogLine[] = [];
@@ -82,6 +94,11 @@ export class MemoryStore implements RunStore {
     for (let i = 0; i < count; i++) this.failures.push(error);
   }
 
+  /** Test hook: replaces a run's stored plan text. */
+  tamperPlan(runId: number, planJson: string): void {
+    this.plans.set(runId, planJson);
+  }
+
   /** Test hook: replaces an event's data without fixing its hash (what an attacker with SQL access does). */
   tamperEvent(seq: number, data: unknown): void {
     const row = this.events.find((e) => e.seq === seq);
@@ -101,15 +118,13 @@ export class MemoryStore implements RunStore {
 
   async createRun(run: NewRun): Promise<RunRecord> {
     const id = this.lastRunId + 1;
-    const data = {
-      environment: run.environment,
-      kind: run.kind,
-      actor: run.actor,
-      reason: run.reason,
-      configDigest: run.plan.configDigest,
-      plan: run.plan,
-    };
-    await this.append([{ type: 'run.created', runId: id, at: run.at, data }]);
+    const planJson = JSON.stringify(run.plan);
+    this.pendingPlans.set(id, planJson);
+    try {
+      await this.append([createdEvent(id, run, planJson)]);
+    } finally {
+      this.pendingPlans.delete(id);
+    }
     return clone(this.runs.get(id) as RunRecord);
   }
 
@@ -152,7 +167,11 @@ export class MemoryStore implements RunStore {
   ): void {
     if (event.type === 'run.created') {
       if (s.runs.has(event.runId)) throw new MarshalError('STORE_ERROR', `run ${event.runId} already exists`);
-      s.runs.set(event.runId, clone(createdRun(event)));
+      const planJson = this.pendingPlans.get(event.runId);
+      if (planJson === undefined)
+        throw new MarshalError('STORE_ERROR', 'a run.created event needs its plan: use createRun');
+      s.runs.set(event.runId, clone(createdRun(event, JSON.parse(planJson))));
+      this.plans.set(event.runId, planJson);
       return;
     }
     const run = s.runs.get(event.runId);
@@ -198,9 +217,17 @@ export class MemoryStore implements RunStore {
     return clone(query.limit === undefined ? runs : runs.slice(0, Math.max(0, query.limit)));
   }
 
-  async getSteps(runId: number): Promise<StepRecord[]> {
+  async getSteps(runId: number, query: { states?: StepState[] } = {}): Promise<StepRecord[]> {
     this.check();
-    return clone([...this.steps.values()].filter((s) => s.runId === runId).sort(compareSteps));
+    const wanted = (s: StepRecord) =>
+      s.runId === runId && (query.states === undefined || query.states.includes(s.state));
+    return clone([...this.steps.values()].filter(wanted).sort(compareSteps));
+  }
+
+  async countSteps(runId: number): Promise<Partial<Record<StepState, number>>> {
+    const counts: Partial<Record<StepState, number>> = {};
+    for (const s of await this.getSteps(runId)) counts[s.state] = (counts[s.state] ?? 0) + 1;
+    return counts;
   }
 
   async getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]> {
@@ -246,22 +273,19 @@ export class MemoryStore implements RunStore {
     return clone(rows.sort((a, b) => compareText(targetKey(a), targetKey(b))));
   }
 
-  async phaseDurations(environment: string, service: string): Promise<Record<string, number>> {
+  async phaseDurations(environment: string): Promise<Record<string, Record<string, number>>> {
     this.check();
-    const runIds = [...this.runs.values()]
-      .filter((r) => r.environment === environment)
-      .map((r) => r.id)
-      .sort((a, b) => b - a);
-    const samples: { stepId: string; durationMs: number }[] = [];
-    let used = 0;
-    for (const runId of runIds) {
-      if (used === PHASE_HISTORY_RUNS) break;
-      const found = [...this.steps.values()].filter((s) => s.runId === runId && isDurationSample(s, service));
-      if (found.length === 0) continue;
-      used++;
-      for (const s of found) samples.push({ stepId: s.stepId, durationMs: s.durationMs as number });
-    }
-    return medianByPhase(samples, service);
+    const window = new Set(
+      [...this.runs.values()]
+        .filter((r) => r.environment === environment)
+        .map((r) => r.id)
+        .sort((a, b) => b - a)
+        .slice(0, PHASE_HISTORY_RUNS),
+    );
+    const samples = [...this.steps.values()]
+      .filter((s) => window.has(s.runId) && isDurationSample(s))
+      .map((s) => ({ stepId: s.stepId, durationMs: s.durationMs as number }));
+    return mediansByPhase(samples);
   }
 
   async acquireLock(
@@ -309,7 +333,13 @@ export class MemoryStore implements RunStore {
   async verifyChain(): Promise<ChainReport> {
     this.check();
     const result = verifyRows(this.events, this.headSeq);
-    return { ok: result.problem === undefined, ...result };
+    const problem =
+      result.problem ??
+      verifyPlans(
+        this.events.filter((e) => e.type === 'run.created'),
+        (id) => this.plans.get(id),
+      );
+    return { ok: problem === undefined, events: result.events, ...(problem ? { problem } : {}) };
   }
 
   async close(): Promise<void> {

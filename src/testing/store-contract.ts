@@ -12,6 +12,7 @@ import type { SerializedError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { NewEvent, StepRecord } from '../model/run.js';
 import type { LockHolder, NewRun, RunStore } from '../model/store.js';
+import { planDigest } from '../store/chain.js';
 
 export interface StoreHarness {
   store: RunStore;
@@ -20,6 +21,8 @@ export interface StoreHarness {
   tamper: {
     setEventData(seq: number, data: unknown): Promise<void>;
     deleteEvent(seq: number): Promise<void>;
+    /** Replaces a run's stored plan text. */
+    setPlan(runId: number, planJson: string): Promise<void>;
   };
 }
 
@@ -115,8 +118,10 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
           actor: 'alice',
           reason: 'release 42',
           configDigest: 'sha256:prod',
-          plan: storeTestPlan('prod'),
+          // The plan is stored beside the event; the event carries its digest.
+          planDigest: planDigest(JSON.stringify(storeTestPlan('prod'))),
         });
+        expect((await store.getRun(a.id))?.plan).toEqual(storeTestPlan('prod'));
       });
 
       it('run.state sets state and error; endedAt is set when terminal and cleared on resume', async () => {
@@ -392,7 +397,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
       expect(await store.getLogs({ runId: id + 1 })).toEqual([]);
     });
 
-    it('phaseDurations: median over the 10 newest runs that ran the service', async () => {
+    it('phaseDurations: medians by service and phase over the environment’s 10 newest runs', async () => {
       const ok = (runId: number, stepId: string, durationMs: number, alreadyDone = false) =>
         step(runId, stepId, 1, { type: 'step.succeeded', data: { attempt: 1, durationMs, alreadyDone } });
       // Two old runs fall outside the window.
@@ -406,7 +411,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
         if (i >= 8) events.push(ok(id, 'api/h1/run:migrate', [30, 10, 20][i - 8] as number));
         await store.append(events);
       }
-      // Newest: nothing that counts, so it does not push a run out of the window.
+      // The newest run is in the window (it pushes the oldest of the ten out); only real work counts.
       const last = await store.createRun(newRun('prod'));
       await store.append([
         ok(last.id, 'api/h1/upload', 1, true),
@@ -421,9 +426,14 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
       const staging = await store.createRun(newRun('staging'));
       await store.append([ok(staging.id, 'api/h1/upload', 7)]);
 
-      expect(await store.phaseDurations('prod', 'api')).toEqual({ upload: 550, 'run:migrate': 20 });
-      expect(await store.phaseDurations('staging', 'api')).toEqual({ upload: 7 });
-      expect(await store.phaseDurations('prod', 'nothing')).toEqual({});
+      // Window: runs 2..10 of the loop (uploads 200..1000) and the last run.
+      expect(await store.phaseDurations('prod')).toEqual({
+        api: { upload: 600, 'run:migrate': 20 },
+        'api-gw': { upload: 1 },
+        web: { upload: 1 },
+      });
+      expect(await store.phaseDurations('staging')).toEqual({ api: { upload: 7 } });
+      expect(await store.phaseDurations('nowhere')).toEqual({});
     });
 
     describe('locks', () => {
@@ -531,6 +541,15 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
         const report = await store.verifyChain();
         expect(report).toMatchObject({ ok: false, problem: { seq: 2 } });
         expect(report.problem?.reason).toMatch(/deleted/);
+      });
+
+      it('finds a modified plan through the digest its run.created event carries', async () => {
+        const id = await history();
+        const plan = { ...storeTestPlan('prod'), rollbackOnFailure: false };
+        await h.tamper.setPlan(id, JSON.stringify(plan));
+        const report = await store.verifyChain();
+        expect(report).toMatchObject({ ok: false, problem: { seq: 1 } });
+        expect(report.problem?.reason).toMatch(/plan of run \d+ does not match its digest/);
       });
 
       it('keeps the gap visible after more appends', async () => {

@@ -8,8 +8,6 @@ import type { Plan } from '../../model/plan.js';
 import type { LogLine, NewEvent } from '../../model/run.js';
 import { color, type OutputMode, timestamp } from '../output.js';
 
-type StepState = 'running' | 'succeeded' | 'failed' | 'skipped' | 'retrying';
-
 interface ServiceView {
   name: string;
   label: string;
@@ -25,7 +23,6 @@ const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '�
 
 export class Progress implements RunObserver {
   private readonly services = new Map<string, ServiceView>();
-  private readonly states = new Map<string, StepState>();
   private runId = 0;
   private startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -96,10 +93,8 @@ export class Progress implements RunObserver {
     const id = event.stepId;
     const svc = this.serviceOf(id);
     const rollback = id.startsWith('rollback/');
-    const previous = this.states.get(id);
     switch (event.type) {
       case 'step.started':
-        this.states.set(id, 'running');
         if (svc && !rollback) {
           svc.running.add(id);
           svc.started ??= event.at;
@@ -111,7 +106,6 @@ export class Progress implements RunObserver {
           );
         break;
       case 'step.succeeded':
-        this.states.set(id, 'succeeded');
         if (svc && !rollback) {
           svc.running.delete(id);
           svc.done++;
@@ -126,7 +120,6 @@ export class Progress implements RunObserver {
         break;
       case 'step.failed':
         if (event.data.final) {
-          this.states.set(id, 'failed');
           if (svc && !rollback) {
             svc.running.delete(id);
             svc.failed++;
@@ -138,14 +131,11 @@ export class Progress implements RunObserver {
         );
         break;
       case 'step.retrying':
-        this.states.set(id, 'retrying');
         if (this.mode === 'plain')
           this.line(event.at, `${id} retrying in ${formatDuration(event.data.delayMs)}`);
         break;
       case 'step.skipped':
-        this.states.set(id, 'skipped');
-        if (this.mode === 'plain' && previous !== 'skipped')
-          this.line(event.at, `${id} skipped (${event.data.reason})`);
+        if (this.mode === 'plain') this.line(event.at, `${id} skipped (${event.data.reason})`);
         break;
       case 'step.interrupted':
         svc?.running.delete(id);

@@ -30,8 +30,12 @@ const MARK: Record<StepRecord['state'], string> = {
   cancelled: '!',
 };
 
-export function versionsText(plan: Plan): string {
-  return plan.services.map((s) => `${s.name} ${s.from ?? '—'}→${s.to}`).join(', ') || 'no changes';
+/** `db v1→v2, api new→v2, …` — at most `limit` services, then how many more. */
+export function versionsText(plan: Plan, limit = 6): string {
+  if (plan.services.length === 0) return 'no changes';
+  const shown = plan.services.slice(0, limit).map((s) => `${s.name} ${s.from ?? 'new'}→${s.to}`);
+  const more = plan.services.length - shown.length;
+  return `${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
 }
 
 export function duration(run: RunRecord): string {
@@ -112,15 +116,24 @@ export function renderRun(run: RunRecord, steps: readonly StepRecord[]): string 
   return lines.join('\n');
 }
 
-/** The few lines printed when a deploy, rollback or resume ends. */
-export function renderOutcome(run: RunRecord, steps: readonly StepRecord[]): string {
+/**
+ * The few lines printed when a deploy, rollback or resume ends. `steps` are the run's
+ * failed and rollback steps (a succeeded run passes none: counts say enough).
+ */
+export function renderOutcome(
+  run: RunRecord,
+  counts: Partial<Record<StepRecord['state'], number>>,
+  steps: readonly StepRecord[],
+): string {
+  const total = Object.values(counts).reduce((n, c) => n + c, 0);
   const lines = [
-    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${duration(run)} — ${run.kind} to ${run.environment}: ${versionsText(run.plan)}`,
+    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${duration(run)} — ${run.kind} of ${run.environment}: ${versionsText(run.plan)}`,
+    color.dim(`  ${counts.succeeded ?? 0} of ${total} steps succeeded`),
   ];
   const failed = steps.filter((s) => s.state === 'failed');
   for (const f of failed)
     lines.push(`  ${color.red('failed')}  ${f.stepId}: [${f.error?.code}] ${f.error?.message}`);
-  const skipped = steps.filter((s) => s.state === 'skipped' && !s.stepId.startsWith('rollback/')).length;
+  const skipped = counts.skipped ?? 0;
   if (skipped > 0)
     lines.push(
       color.dim(`  skipped ${skipped} step${skipped === 1 ? '' : 's'} (upstream failed or run stopped)`),

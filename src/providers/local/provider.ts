@@ -6,8 +6,9 @@
 import { realpath } from 'node:fs/promises';
 import type { Action, Provider, StepIO, TargetContext } from '../../model/provider.js';
 import { throwIfAborted } from '../abort.js';
-import { commandFailed, runCapture, runProcess } from '../exec.js';
+import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
+import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
 import { exists, isDirectory } from './fsops.js';
 import { type LocalLayout, layout, releaseDir } from './layout.js';
@@ -16,6 +17,13 @@ import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopSe
 
 export class LocalProvider implements Provider {
   readonly name = 'local';
+  /** Commands run in a pool of shells, created on first use, ended by close(). */
+  private pool: ShellPool | undefined;
+
+  private shells(): ShellPool {
+    this.pool ??= new ShellPool();
+    return this.pool;
+  }
 
   async isDone(action: Action, target: TargetContext, _io: StepIO): Promise<boolean> {
     const l = layout(target.host.root, target.service);
@@ -61,7 +69,9 @@ export class LocalProvider implements Provider {
   }
 
   async close(): Promise<void> {
-    // Nothing is held between calls: no connections, no open files.
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 
   private async exec(
@@ -72,10 +82,14 @@ export class LocalProvider implements Provider {
   ): Promise<void> {
     const release = releaseDir(l, action.version);
     const hasRelease = await isDirectory(release);
-    const result = await runProcess({
+    const result = await this.shells().run({
       command: action.command,
       cwd: hasRelease ? release : target.projectDir,
-      env: commandEnv(process.env, target, action.version, hasRelease ? release : null, action.env),
+      // Only what the command adds: the shell already has this process's environment.
+      env: commandEnv({}, target, action.version, hasRelease ? release : null, action.env) as Record<
+        string,
+        string
+      >,
       signal: io.signal,
       onLine: (line, stream) => io.log(line, stream),
     });
@@ -90,8 +104,24 @@ export class LocalProvider implements Provider {
   ): Promise<void> {
     const release = await realpath(l.current).catch(() => null);
     const cwd = release ?? target.projectDir;
-    const env = commandEnv(process.env, target, await currentVersion(l), release, action.env);
-    await runHealthChecks(action.checks, io, (command, signal) => runCapture({ command, cwd, env, signal }));
+    const env = commandEnv({}, target, await currentVersion(l), release, action.env) as Record<
+      string,
+      string
+    >;
+    await runHealthChecks(action.checks, io, async (command, signal) => {
+      const tail: string[] = [];
+      const result = await this.shells().run({
+        command,
+        cwd,
+        env,
+        signal,
+        onLine: (line) => {
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+        },
+      });
+      return { exitCode: result.exitCode ?? 1, output: tail.join('\n') };
+    });
   }
 
   private async restore(

@@ -1,8 +1,15 @@
 /** The read side of the SQLite store: plain queries over the projections and the log. */
-import type { RunRecord, StepRecord, StoredEvent, StoredLogLine, TargetState } from '../../model/run.js';
+import type {
+  RunRecord,
+  StepRecord,
+  StepState,
+  StoredEvent,
+  StoredLogLine,
+  TargetState,
+} from '../../model/run.js';
 import type { ChainReport, RunQuery } from '../../model/store.js';
-import { type ChainRow, verifyRows } from '../chain.js';
-import { ALREADY_DONE_NOTE, medianByPhase, PHASE_HISTORY_RUNS } from '../projection.js';
+import { type ChainRow, verifyPlans, verifyRows } from '../chain.js';
+import { ALREADY_DONE_NOTE, mediansByPhase, PHASE_HISTORY_RUNS } from '../projection.js';
 import {
   type EventRow,
   type LogRow,
@@ -52,14 +59,25 @@ export function listRuns(sql: Statements, query: RunQuery = {}): RunRecord[] {
     .map(toRun);
 }
 
-export function getSteps(sql: Statements, runId: number): StepRecord[] {
+export function getSteps(sql: Statements, runId: number, states?: StepState[]): StepRecord[] {
+  const filter = states === undefined ? '' : 'AND state IN (SELECT value FROM json_each(?))';
+  const params: unknown[] = states === undefined ? [runId] : [runId, JSON.stringify(states)];
   return sql
     .get<StepRow>(
-      `SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ?
+      `SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ? ${filter}
        ORDER BY started_at IS NULL, started_at, step_id`,
     )
-    .all(runId)
+    .all(...params)
     .map(toStep);
+}
+
+export function countSteps(sql: Statements, runId: number): Partial<Record<StepState, number>> {
+  const rows = sql
+    .get<{ state: StepState; n: number }>(
+      'SELECT state, COUNT(*) AS n FROM steps WHERE run_id = ? GROUP BY state',
+    )
+    .all(runId);
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
 
 export function getEvents(
@@ -109,25 +127,16 @@ export function getTargets(sql: Statements, environment?: string): TargetState[]
  * so not a rollback step) that did the work. substr, not LIKE: '_' in a
  * service name would be a LIKE wildcard. Mirrors `isDurationSample`.
  */
-const SAMPLE = (t: string) => `${t}.state = 'succeeded' AND ${t}.duration_ms IS NOT NULL
-  AND ${t}.note IS NOT '${ALREADY_DONE_NOTE}' AND substr(${t}.step_id, 1, length(@prefix)) = @prefix
-  AND instr(substr(${t}.step_id, length(@prefix) + 1), '/') > 0`;
-
 const PHASE_SAMPLES_SQL = `SELECT s.step_id AS stepId, s.duration_ms AS durationMs FROM steps s
-  WHERE ${SAMPLE('s')} AND s.run_id IN (
-    SELECT r.id FROM runs r
-    WHERE r.environment = @environment AND EXISTS (SELECT 1 FROM steps e WHERE e.run_id = r.id AND ${SAMPLE('e')})
-    ORDER BY r.id DESC LIMIT @runs)`;
+  WHERE s.state = 'succeeded' AND s.duration_ms IS NOT NULL AND s.note IS NOT '${ALREADY_DONE_NOTE}'
+  AND s.step_id NOT LIKE 'rollback/%'
+  AND s.run_id IN (SELECT r.id FROM runs r WHERE r.environment = @environment ORDER BY r.id DESC LIMIT @runs)`;
 
-export function phaseDurations(
-  sql: Statements,
-  environment: string,
-  service: string,
-): Record<string, number> {
+export function phaseDurations(sql: Statements, environment: string): Record<string, Record<string, number>> {
   const samples = sql
     .get<{ stepId: string; durationMs: number }>(PHASE_SAMPLES_SQL)
-    .all({ environment, prefix: `${service}/`, runs: PHASE_HISTORY_RUNS });
-  return medianByPhase(samples, service);
+    .all({ environment, runs: PHASE_HISTORY_RUNS });
+  return mediansByPhase(samples);
 }
 
 /** Walks the whole log in seq order (streamed, not loaded) inside one read snapshot. */
@@ -150,11 +159,20 @@ export function verifyChain(sql: Statements): ChainReport {
         };
       }
     })();
+    let result: ReturnType<typeof verifyRows>;
     try {
-      const result = verifyRows(chainRows, head);
-      return { ok: result.problem === undefined, ...result };
+      result = verifyRows(chainRows, head);
     } finally {
       rows.return?.();
     }
+    const created = sql
+      .get<{ seq: number; run_id: number; data: string }>(
+        "SELECT seq, run_id, data FROM events WHERE type = 'run.created' ORDER BY seq",
+      )
+      .all()
+      .map((r) => ({ seq: r.seq, runId: r.run_id, dataJson: r.data }));
+    const planOf = sql.get<{ plan: string }>('SELECT plan FROM run_plans WHERE run_id = ?');
+    const problem = result.problem ?? verifyPlans(created, (id) => planOf.get(id)?.plan);
+    return { ok: problem === undefined, events: result.events, ...(problem ? { problem } : {}) };
   })();
 }

@@ -50,6 +50,9 @@ runStoreContract('sqlite', async () => {
       deleteEvent: async (seq) => {
         raw(path, (db) => db.prepare('DELETE FROM events WHERE seq = ?').run(seq));
       },
+      setPlan: async (runId, planJson) => {
+        raw(path, (db) => db.prepare('UPDATE run_plans SET plan = ? WHERE run_id = ?').run(planJson, runId));
+      },
     },
   };
 });

@@ -13,6 +13,7 @@ import type {
   NewEvent,
   RunRecord,
   StepRecord,
+  StepState,
   StoredEvent,
   StoredLogLine,
   TargetState,
@@ -26,7 +27,7 @@ import type {
   RunQuery,
   RunStore,
 } from '../../model/store.js';
-import { isPidAlive } from '../projection.js';
+import { createdEvent, createdRun, isPidAlive } from '../projection.js';
 import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
@@ -77,22 +78,9 @@ export class SqliteStore implements RunStore {
     return this.call(() =>
       this.immediate(() => {
         const id = this.writer.nextRunId();
-        this.writer.append([
-          {
-            type: 'run.created',
-            runId: id,
-            at: run.at,
-            data: {
-              environment: run.environment,
-              kind: run.kind,
-              actor: run.actor,
-              reason: run.reason,
-              configDigest: run.plan.configDigest,
-              plan: run.plan,
-            },
-          },
-        ]);
-        return queries.getRun(this.sql, id) as RunRecord;
+        const planJson = JSON.stringify(run.plan);
+        this.writer.createRun(id, run, planJson);
+        return { ...createdRun(createdEvent(id, run, planJson), run.plan) };
       }),
     );
   }
@@ -123,8 +111,12 @@ export class SqliteStore implements RunStore {
     return this.call(() => queries.listRuns(this.sql, query));
   }
 
-  getSteps(runId: number): Promise<StepRecord[]> {
-    return this.call(() => queries.getSteps(this.sql, runId));
+  getSteps(runId: number, query: { states?: StepState[] } = {}): Promise<StepRecord[]> {
+    return this.call(() => queries.getSteps(this.sql, runId, query.states));
+  }
+
+  countSteps(runId: number): Promise<Partial<Record<StepState, number>>> {
+    return this.call(() => queries.countSteps(this.sql, runId));
   }
 
   getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]> {
@@ -144,8 +136,8 @@ export class SqliteStore implements RunStore {
     return this.call(() => queries.getTargets(this.sql, environment));
   }
 
-  phaseDurations(environment: string, service: string): Promise<Record<string, number>> {
-    return this.call(() => queries.phaseDurations(this.sql, environment, service));
+  phaseDurations(environment: string): Promise<Record<string, Record<string, number>>> {
+    return this.call(() => queries.phaseDurations(this.sql, environment));
   }
 
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult> {

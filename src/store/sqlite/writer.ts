@@ -4,9 +4,11 @@
  * every call in one BEGIN IMMEDIATE transaction so a batch is all or nothing.
  */
 import { MarshalError } from '../../model/errors.js';
+import type { Plan } from '../../model/plan.js';
 import type { NewEvent } from '../../model/run.js';
+import type { NewRun } from '../../model/store.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from '../chain.js';
-import { changedTarget, createdRun, isStepEvent, nextStep, runPatch } from '../projection.js';
+import { changedTarget, createdEvent, createdRun, isStepEvent, nextStep, runPatch } from '../projection.js';
 import { STEP_COLUMNS, type Statements, type StepRow, stepParams, toStep } from './rows.js';
 
 /**
@@ -36,6 +38,12 @@ const UPSERT_TARGET_SQL = `INSERT INTO targets (environment, service, target, ve
   ON CONFLICT (environment, service, target) DO UPDATE SET version = excluded.version,
   previous = excluded.previous, healthy = excluded.healthy, run_id = excluded.run_id, updated_at = excluded.updated_at`;
 
+/** A new run's plan, as an object and as the JSON text stored (and digested). */
+interface CreatedPlan {
+  plan: Plan;
+  planJson: string;
+}
+
 /** Appends chained events and applies the projection rules, inside the caller's transaction. */
 export class EventWriter {
   constructor(private readonly sql: Statements) {}
@@ -51,8 +59,13 @@ export class EventWriter {
     return row?.next ?? 1;
   }
 
+  /** Stores a new run's plan and appends its `run.created` event; inside a write transaction. */
+  createRun(id: number, run: NewRun, planJson: string): void {
+    this.append([createdEvent(id, run, planJson)], { plan: run.plan, planJson });
+  }
+
   /** Chains, inserts and projects `events`; must run inside a write transaction. */
-  append(events: readonly NewEvent[]): void {
+  append(events: readonly NewEvent[], created?: CreatedPlan): void {
     const head = this.sql.get<{ head: number | null; hash: string | null }>(HEAD_SQL).get();
     let seq = head?.head ?? 0;
     let prev = head?.hash ?? GENESIS_HASH;
@@ -72,7 +85,7 @@ export class EventWriter {
         dataJson,
       });
       // Project first: an event for an unknown run fails here with a clear message.
-      this.project(event, runs);
+      this.project(event, runs, created);
       insert.run(seq, event.runId, stepId, event.type, event.at, dataJson, prev, hash);
       prev = hash;
     }
@@ -103,9 +116,16 @@ export class EventWriter {
     return run;
   }
 
-  private project(event: NewEvent, runs: Map<number, { environment: string; at: number }>): void {
+  private project(
+    event: NewEvent,
+    runs: Map<number, { environment: string; at: number }>,
+    created?: CreatedPlan,
+  ): void {
     if (event.type === 'run.created') {
-      const r = createdRun(event);
+      // Runs are created only through createRun, which hands over the plan stored beside the event.
+      if (created === undefined)
+        throw new MarshalError('STORE_ERROR', 'a run.created event needs its plan: use createRun');
+      const r = createdRun(event, created.plan);
       this.sql
         .get(INSERT_RUN_SQL)
         .run(
@@ -119,7 +139,7 @@ export class EventWriter {
           r.createdAt,
           r.updatedAt,
         );
-      this.sql.get('INSERT INTO run_plans (run_id, plan) VALUES (?, ?)').run(r.id, JSON.stringify(r.plan));
+      this.sql.get('INSERT INTO run_plans (run_id, plan) VALUES (?, ?)').run(r.id, created.planJson);
       return;
     }
     const run = this.runOf(event, runs);

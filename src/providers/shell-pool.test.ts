@@ -1,0 +1,115 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MarshalError } from '../model/errors.js';
+import { isAlive } from './process.js';
+import { jobScript, ShellPool } from './shell-pool.js';
+
+const never = new AbortController().signal;
+let pool: ShellPool;
+afterEach(async () => {
+  await pool?.close();
+});
+
+function run(
+  command: string,
+  options: { cwd?: string; env?: Record<string, string>; signal?: AbortSignal } = {},
+) {
+  const lines: string[] = [];
+  const result = pool.run({
+    command,
+    cwd: options.cwd ?? tmpdir(),
+    env: options.env ?? {},
+    signal: options.signal ?? never,
+    onLine: (line, stream) => lines.push(`${stream}: ${line}`),
+  });
+  return { lines, result };
+}
+
+describe('jobScript', () => {
+  it('quotes the directory, the variables and the command exactly once', () => {
+    expect(jobScript({ command: "echo 'a b'", cwd: '/srv/my app', env: { A: '1', B: "it's" } }, 'T1')).toBe(
+      `(cd -- '/srv/my app' && export A=1 B='it'\\''s' && eval 'echo '\\''a b'\\'''\n) </dev/null\n` +
+        `printf '\\036%s %d\\n' T1 "$?"\nprintf '\\036%s\\n' T1 >&2\n`,
+    );
+  });
+});
+
+describe('ShellPool', () => {
+  it('streams stdout and stderr lines and reports the exit status', async () => {
+    pool = new ShellPool();
+    const { lines, result } = run('echo one; echo two >&2; printf three; exit 3');
+    expect(await result).toMatchObject({ exitCode: 3, lastStderr: 'two' });
+    // Two pipes: order within a stream is kept, order across them is not promised.
+    expect(lines.filter((l) => l.startsWith('stdout'))).toEqual(['stdout: one', 'stdout: three']);
+    expect(lines.filter((l) => l.startsWith('stderr'))).toEqual(['stderr: two']);
+  });
+
+  it('runs in the given directory with the given variables, without leaking them to the next command', async () => {
+    pool = new ShellPool(1);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    try {
+      const first = run('pwd; echo "$GREETING"', { cwd: dir, env: { GREETING: 'hello there' } });
+      expect((await first.result).exitCode).toBe(0);
+      expect(first.lines).toEqual([`stdout: ${dir}`, 'stdout: hello there']);
+      const second = run('echo "[${GREETING:-}]"; cd /; export X=1');
+      await second.result;
+      expect(second.lines).toEqual(['stdout: []']);
+      const third = run('pwd; echo "[${X:-}]"', { cwd: dir });
+      await third.result;
+      expect(third.lines).toEqual([`stdout: ${dir}`, 'stdout: []']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('survives a command with a syntax error or an exit', async () => {
+    pool = new ShellPool(1);
+    expect((await run('if then fi (').result).exitCode).not.toBe(0);
+    expect((await run('exit 7').result).exitCode).toBe(7);
+    const after = run('echo still here');
+    expect((await after.result).exitCode).toBe(0);
+    expect(after.lines).toEqual(['stdout: still here']);
+  });
+
+  it('runs commands in parallel up to its size', async () => {
+    pool = new ShellPool(4);
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 4 }, () => run('sleep 0.3').result));
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+    // Four 0.3 s sleeps on four workers overlap; one after another would take 1.2 s.
+    expect(Date.now() - started).toBeLessThan(1100);
+  });
+
+  it('stops a command when its signal aborts: the process is gone and the reason is thrown', async () => {
+    pool = new ShellPool(1);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    try {
+      const controller = new AbortController();
+      const { result } = run(`sh -c 'echo $$ > pid; exec sleep 30'; touch finished`, {
+        cwd: dir,
+        signal: controller.signal,
+      });
+      while (!existsSync(join(dir, 'pid'))) await new Promise((r) => setTimeout(r, 10));
+      const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      controller.abort(new MarshalError('TIMEOUT', 'too slow'));
+      await expect(result).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(isAlive(pid)).toBe(false);
+      expect(existsSync(join(dir, 'finished'))).toBe(false);
+      // The pool replaces the worker it killed.
+      expect((await run('echo next').result).exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects queued work when closed', async () => {
+    pool = new ShellPool(1);
+    const busy = run('sleep 5').result;
+    const queued = run('echo never').result;
+    await pool.close();
+    await expect(queued).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(busy).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * A pool of long-lived `/bin/sh` processes that run the local provider's
+ * commands. Spawning a process from Node costs about a millisecond of the
+ * event loop each time (the fork of a large process); a small shell forks in
+ * a fraction of that, on another core. With hundreds of short steps this is
+ * most of the difference between Marshal and GNU make.
+ *
+ * Each command runs in a subshell of a worker: `( cd DIR && export … && eval CMD ) </dev/null`,
+ * then the worker prints a marker with the exit status on stdout and a marker
+ * on stderr. `eval` keeps a syntax error inside the subshell, so the worker
+ * survives any command. An abort kills the worker's whole process group and
+ * the worker is replaced.
+ *
+ * One limit, documented: a command that leaves a background process writing
+ * to its output lends that output to the next command of the same worker.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import { MarshalError } from '../model/errors.js';
+import { shellQuote } from '../model/template.js';
+import { abortError, throwIfAborted } from './abort.js';
+import type { ProcessResult } from './exec.js';
+import { MAX_LINE } from './lines.js';
+import { KILL_GRACE_MS, terminateGroup } from './process.js';
+
+export interface PoolCommand {
+  command: string;
+  cwd: string;
+  /** Variables added to the worker's environment for this command only. */
+  env: Record<string, string>;
+  signal: AbortSignal;
+  onLine(line: string, stream: 'stdout' | 'stderr'): void;
+}
+
+interface Job extends PoolCommand {
+  token: string;
+  status: number | null;
+  stderrDone: boolean;
+  lastStderr: string | null;
+  resolve(result: ProcessResult): void;
+  reject(error: unknown): void;
+}
+
+const MARK = '\u001e';
+
+/** The script a worker runs for one job. */
+export function jobScript(job: Pick<PoolCommand, 'command' | 'cwd' | 'env'>, token: string): string {
+  const names = Object.keys(job.env).filter((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+  const exports =
+    names.length === 0
+      ? ''
+      : ` && export ${names.map((k) => `${k}=${shellQuote(job.env[k] ?? '')}`).join(' ')}`;
+  return (
+    `(cd -- ${shellQuote(job.cwd)}${exports} && eval ${shellQuote(job.command)}\n) </dev/null\n` +
+    `printf '\\036%s %d\\n' ${token} "$?"\nprintf '\\036%s\\n' ${token} >&2\n`
+  );
+}
+
+class Worker {
+  readonly child: ChildProcess;
+  job: Job | undefined;
+  dead = false;
+  private readonly text = { stdout: '', stderr: '' };
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+
+  constructor(private readonly onIdle: (worker: Worker) => void) {
+    this.child = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child.stdout?.on('data', (chunk: Buffer) => this.read('stdout', chunk));
+    this.child.stderr?.on('data', (chunk: Buffer) => this.read('stderr', chunk));
+    this.child.stdin?.on('error', () => {});
+    this.child.on('error', (error) =>
+      this.fail(new MarshalError('PROVIDER_ERROR', `cannot start /bin/sh: ${error.message}`)),
+    );
+    this.child.on('exit', () =>
+      this.fail(new MarshalError('PROVIDER_ERROR', 'the command shell exited unexpectedly')),
+    );
+  }
+
+  start(job: Job): void {
+    this.job = job;
+    this.child.stdin?.write(jobScript(job, job.token));
+  }
+
+  /** Splits output into lines until the job's marker, which carries the exit status on stdout. */
+  private read(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    let text = this.text[stream] + this.decoders[stream].write(chunk);
+    const job = this.job;
+    for (;;) {
+      const newline = text.indexOf('\n');
+      if (newline === -1) break;
+      let line = text.slice(0, newline);
+      text = text.slice(newline + 1);
+      const mark = job === undefined ? -1 : line.indexOf(`${MARK}${job.token}`);
+      if (job !== undefined && mark !== -1) {
+        const rest = line.slice(mark + job.token.length + 1).trim();
+        line = line.slice(0, mark);
+        if (line !== '') this.emit(job, stream, line);
+        if (stream === 'stdout') job.status = Number(rest);
+        else job.stderrDone = true;
+        if (job.status !== null && job.stderrDone) this.finish(job);
+        continue;
+      }
+      if (job !== undefined) this.emit(job, stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    while (text.length > MAX_LINE && job !== undefined) {
+      this.emit(job, stream, text.slice(0, MAX_LINE));
+      text = text.slice(MAX_LINE);
+    }
+    this.text[stream] = text;
+  }
+
+  private emit(job: Job, stream: 'stdout' | 'stderr', line: string): void {
+    if (stream === 'stderr' && line.trim() !== '') job.lastStderr = line;
+    job.onLine(line, stream);
+  }
+
+  private finish(job: Job): void {
+    this.job = undefined;
+    job.resolve({ exitCode: job.status, signal: null, lastStderr: job.lastStderr });
+    this.onIdle(this);
+  }
+
+  /** The shell is gone (or being killed): the job in flight fails, the worker is not reused. */
+  fail(error: unknown): void {
+    if (this.dead) return;
+    this.dead = true;
+    const job = this.job;
+    this.job = undefined;
+    job?.reject(error);
+  }
+
+  /** Stops everything the worker runs: its process group, SIGTERM then SIGKILL. */
+  async kill(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid !== undefined) await terminateGroup(pid, KILL_GRACE_MS).catch(() => undefined);
+  }
+}
+
+export class ShellPool {
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private readonly queue: Job[] = [];
+  private counter = 0;
+  private closed = false;
+
+  constructor(private readonly maxWorkers = 64) {}
+
+  /**
+   * Runs a command in a free worker; resolves with its exit status (a non-zero exit is a
+   * result, not an error); rejects with the abort reason once the command is stopped.
+   */
+  run(command: PoolCommand): Promise<ProcessResult> {
+    throwIfAborted(command.signal);
+    if (this.closed) return Promise.reject(new MarshalError('INTERNAL', 'the shell pool is closed'));
+    return new Promise<ProcessResult>((resolve, reject) => {
+      const token = `m${process.pid}x${(this.counter++).toString(36)}`;
+      const job: Job = {
+        ...command,
+        token,
+        status: null,
+        stderrDone: false,
+        lastStderr: null,
+        resolve,
+        reject,
+      };
+      const onAbort = () => void this.abort(job);
+      command.signal.addEventListener('abort', onAbort, { once: true });
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          command.signal.removeEventListener('abort', onAbort);
+          fn(value);
+        };
+      job.resolve = settle(resolve);
+      job.reject = settle(reject);
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      while (worker?.dead) worker = this.idle.pop();
+      if (worker === undefined) {
+        if (this.all.size >= this.maxWorkers) return;
+        worker = new Worker((w) => {
+          if (!w.dead) this.idle.push(w);
+          this.dispatch();
+        });
+        this.all.add(worker);
+        worker.child.once('exit', () => this.all.delete(worker as Worker));
+      }
+      worker.start(this.queue.shift() as Job);
+    }
+  }
+
+  /** A queued job is dropped; a running one takes its worker down with it. */
+  private async abort(job: Job): Promise<void> {
+    const queued = this.queue.indexOf(job);
+    if (queued !== -1) {
+      this.queue.splice(queued, 1);
+      job.reject(abortError(job.signal));
+      return;
+    }
+    const worker = [...this.all].find((w) => w.job === job);
+    if (worker === undefined) return;
+    // Retire the worker first (its exit must not fail the job), stop what it runs, then report.
+    worker.job = undefined;
+    worker.dead = true;
+    await worker.kill();
+    this.all.delete(worker);
+    job.reject(abortError(job.signal));
+    this.dispatch();
+  }
+
+  /** Ends every worker; jobs still queued are rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0))
+      job.reject(new MarshalError('CANCELLED', 'the provider was closed'));
+    const workers = [...this.all];
+    this.all.clear();
+    await Promise.all(
+      workers.map(async (w) => {
+        if (w.job !== undefined) {
+          w.fail(new MarshalError('CANCELLED', 'the provider was closed'));
+          await w.kill();
+        } else {
+          w.child.stdin?.end();
+        }
+      }),
+    );
+  }
+}
