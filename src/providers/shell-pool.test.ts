@@ -53,9 +53,11 @@ describe('ShellPool', () => {
       const first = run('pwd; echo "$GREETING"', { cwd: dir, env: { GREETING: 'hello there' } });
       expect((await first.result).exitCode).toBe(0);
       expect(first.lines).toEqual([`stdout: ${dir}`, 'stdout: hello there']);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
       const second = run('echo "[${GREETING:-}]"; cd /; export X=1');
       await second.result;
       expect(second.lines).toEqual(['stdout: []']);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
       const third = run('pwd; echo "[${X:-}]"', { cwd: dir });
       await third.result;
       expect(third.lines).toEqual([`stdout: ${dir}`, 'stdout: []']);

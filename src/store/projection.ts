@@ -217,7 +217,10 @@ export function mediansByPhase(
     if (key === undefined) continue;
     const [service, phase] = key;
     let byPhase = grouped.get(service);
-    if (byPhase === undefined) grouped.set(service, (byPhase = new Map()));
+    if (byPhase === undefined) {
+      byPhase = new Map();
+      grouped.set(service, byPhase);
+    }
     const list = byPhase.get(phase);
     if (list) list.push(s.durationMs);
     else byPhase.set(phase, [s.durationMs]);
