@@ -4,7 +4,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { formatProblem, loadProject } from '../config/index.js';
+import { formatProblem, loadProject, loadProjectCached, saveProjectCache } from '../config/index.js';
 import { type Identity, type RunnerDeps, systemClock } from '../engine/index.js';
 import type { RunObserver } from '../engine/journal.js';
 import { MarshalError } from '../model/errors.js';
@@ -32,10 +32,24 @@ export function configPath(options: GlobalOptions): string {
   return resolve(options.file);
 }
 
-/** Loads the project; config problems are formatted `file:line:column: path: message` for printing. */
-export function readProject(options: GlobalOptions): Project {
+/**
+ * Loads the project; config problems are formatted `file:line:column: path: message` for
+ * printing. With `cached`, a project validated before from the very same files is reused
+ * (commands that go on to deploy refresh that cache with {@link rememberProject}); without,
+ * everything is checked in full (`validate`).
+ */
+export function readProject(options: GlobalOptions, cached = false): Project {
+  return readProjectFrom(options, cached).project;
+}
+
+/** readProject, telling whether the project came from the cache. */
+export function readProjectFrom(
+  options: GlobalOptions,
+  cached: boolean,
+): { project: Project; fromCache: boolean } {
   try {
-    return loadProject(configPath(options));
+    const file = configPath(options);
+    return cached ? loadProjectCached(file) : { project: loadProject(file), fromCache: false };
   } catch (error) {
     if (error instanceof MarshalError && error.code === 'CONFIG_INVALID') {
       const problems = (error.details?.problems ?? []) as ConfigProblem[];
@@ -55,6 +69,11 @@ function storeSpec(options: GlobalOptions): string | undefined {
 /** Opens the store beside the config. Read-only commands pass create: false and never create files. */
 export function openProjectStore(options: GlobalOptions, create: boolean): Promise<RunStore> {
   return openStore(storeSpec(options), dirname(configPath(options)), { create });
+}
+
+/** Caches a project that is about to be deployed: the next command reuses it while the files stay the same. */
+export function rememberProject(project: Project): void {
+  saveProjectCache(project);
 }
 
 /** The store when one exists; undefined when nothing has run yet (nothing is created). */

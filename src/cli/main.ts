@@ -125,6 +125,12 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
 
 /** Runs the CLI with `argv` (without `node` and the script) and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (\`marshal deploy … | head\`) must not kill a run half-way: output stops, the run goes on.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   let exitCode = 0;
   const program = createProgram((code) => {
     exitCode = code;

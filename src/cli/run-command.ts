@@ -20,6 +20,7 @@ export async function runWithProgress(
   environment: string,
   wait: boolean,
   start: (deps: RunnerDeps, options: RunOptions) => Promise<RunOutcome | null>,
+  resumed = false,
 ): Promise<number> {
   const mode = outputMode(globals);
   let progress: Progress | undefined;
@@ -44,8 +45,9 @@ export async function runWithProgress(
       controller.abort(new MarshalError('CANCELLED', `interrupted by ${signal}`));
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A closed terminal (SIGHUP) stops the run cleanly too: it stays resumable.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
   try {
     const outcome = await start(deps, {
       signal: controller.signal,
@@ -58,7 +60,7 @@ export async function runWithProgress(
         planned = plan;
         progress = new Progress(mode, plan, globals.verbose);
       },
-      onCreated: (runId) => progress?.start(runId),
+      onCreated: (runId) => progress?.start(runId, resumed),
     });
     progress?.stop();
     if (outcome === null) {
@@ -83,8 +85,7 @@ export async function runWithProgress(
     return exitCode;
   } finally {
     progress?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
     await deps.close();
   }
 }

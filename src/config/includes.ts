@@ -15,6 +15,34 @@ export interface Included {
   problems: ConfigProblem[];
 }
 
+/** The files a glob entry matches, sorted: the order files are read in. */
+export function globMatches(pattern: string, dir: string): string[] {
+  return globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true, dot: false }).sort();
+}
+
+/**
+ * The files `include:` entries name, in reading order, each once, never the root — or
+ * undefined when an entry names nothing (a full load reports that).
+ */
+export function includedFiles(
+  rootFile: string,
+  rootDir: string,
+  entries: readonly string[],
+): string[] | undefined {
+  const seen = new Set<string>([rootFile]);
+  const out: string[] = [];
+  for (const entry of entries) {
+    const files = isDynamicPattern(entry) ? globMatches(entry, rootDir) : [resolve(rootDir, entry)];
+    if (files.length === 0) return undefined;
+    for (const file of files) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      out.push(file);
+    }
+  }
+  return out;
+}
+
 /** Reads every file the root's `include:` names. Entries that are not strings are left to the schema. */
 export function readIncludes(root: SourceFile): Included {
   const entries = (root.data as { include?: unknown } | undefined)?.include;
@@ -27,7 +55,7 @@ export function readIncludes(root: SourceFile): Included {
     const at = (message: string) => problemAt(root, ['include', index], message);
     let files: string[];
     if (isDynamicPattern(entry)) {
-      files = globSync(entry, { cwd: root.dir, absolute: true, onlyFiles: true, dot: false }).sort();
+      files = globMatches(entry, root.dir);
       if (files.length === 0) {
         out.problems.push(at(`no file matches "${entry}"`));
         return;

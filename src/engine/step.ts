@@ -141,9 +141,8 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
             ? { attempt, durationMs: now() - started, alreadyDone }
             : { attempt, durationMs: now() - started },
         };
-        await (graph.endsTarget(v)
-          ? ctx.journal.record(done, targetChanged(v, true))
-          : ctx.journal.record(done));
+        if (graph.endsTarget(v)) ctx.journal.enqueue(done, targetChanged(v, true));
+        else ctx.journal.enqueue(done);
         return 'ok';
       } catch (thrown) {
         deadline.clear();
@@ -195,7 +194,8 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
       case STEP:
         return runStep(v);
       case MARK:
-        return ctx.journal.record(targetChanged(v, true)).then(() => 'ok' as const);
+        ctx.journal.enqueue(targetChanged(v, true));
+        return 'ok';
       case BATCH_GATE: {
         const pauseMs = plan.services[graph.service[v] as number]?.pauseMs ?? 0;
         return pauseMs > 0 ? pause(pauseMs) : 'ok';

@@ -28,8 +28,11 @@ export interface ProcessSpec {
 export type Action =
   /** Copy an artifact directory into releases/<version>. */
   | { kind: 'upload'; version: string; source: string }
-  /** Run a shell command; cwd is the release directory, or the project directory when there is none. */
-  | { kind: 'exec'; command: string; version: string; env: Record<string, string> }
+  /**
+   * Run a shell command; cwd is the release directory when the service ships one (`inRelease`)
+   * and it exists, otherwise the project directory.
+   */
+  | { kind: 'exec'; command: string; version: string; env: Record<string, string>; inRelease: boolean }
   /** Point `current` at releases/<version> atomically; keep the newest `keep` releases. */
   | { kind: 'switch'; version: string; keep: number }
   /** (Re)start the service process from `current`. */

@@ -98,6 +98,7 @@ export function actionFor(
         command: render(phase.command, scope, 'shell'),
         version: service.to,
         env: plan.variables,
+        inRelease: service.phases.some((p) => p.kind === 'upload'),
       };
     case 'switch':
       return { kind: 'switch', version: service.to, keep: phase.keepReleases };

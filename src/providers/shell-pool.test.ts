@@ -110,8 +110,11 @@ describe('ShellPool', () => {
     pool = new ShellPool(1);
     const busy = run('sleep 5').result;
     const queued = run('echo never').result;
+    const outcomes = Promise.all([
+      expect(queued).rejects.toMatchObject({ code: 'CANCELLED' }),
+      expect(busy).rejects.toMatchObject({ code: 'CANCELLED' }),
+    ]);
     await pool.close();
-    await expect(queued).rejects.toMatchObject({ code: 'CANCELLED' });
-    await expect(busy).rejects.toMatchObject({ code: 'CANCELLED' });
+    await outcomes;
   });
 });

@@ -1,6 +1,6 @@
 import { planDeploy, startRun } from '../../engine/index.js';
 import { buildPlan } from '../../plan/index.js';
-import { openProjectStore, readProject } from '../context.js';
+import { openProjectStore, readProjectFrom, rememberProject } from '../context.js';
 import { type DeployFlags, planRequest } from '../deploy-options.js';
 import type { GlobalOptions } from '../output.js';
 import { runWithProgress } from '../run-command.js';
@@ -12,11 +12,12 @@ interface Flags extends DeployFlags {
 
 export async function run(globals: GlobalOptions, environment: string, flags: Flags): Promise<number> {
   // Everything that can be wrong with the input is checked before the store is opened.
-  const project = readProject(globals);
+  const { project, fromCache } = readProjectFrom(globals, true);
   const request = planRequest(environment, flags);
   // A dry plan against an empty state: bad arguments fail here, before the store exists.
   buildPlan(project, request, []);
   const store = await openProjectStore(globals, true);
+  if (!fromCache) rememberProject(project);
   try {
     return await runWithProgress(globals, store, environment, flags.wait, (deps, options) =>
       startRun(deps, environment, () => planDeploy({ store }, project, request), {

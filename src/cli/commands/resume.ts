@@ -12,10 +12,17 @@ export async function run(globals: GlobalOptions, ref: string, flags: { wait: bo
     const record = await store.getRun(runId);
     if (record === undefined)
       throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
-    return await runWithProgress(globals, store, record.environment, flags.wait, (deps, options) => {
-      options.onPlanned?.(record.plan);
-      return resumeRun(deps, runId, options);
-    });
+    return await runWithProgress(
+      globals,
+      store,
+      record.environment,
+      flags.wait,
+      (deps, options) => {
+        options.onPlanned?.(record.plan);
+        return resumeRun(deps, runId, options);
+      },
+      true,
+    );
   } finally {
     await store.close();
   }

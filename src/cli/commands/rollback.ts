@@ -1,6 +1,6 @@
 import { planDeploy, type RollbackTo, rollbackVersions, startRun } from '../../engine/index.js';
 import { isValidVersion } from '../../model/schema.js';
-import { openProjectStore, readProject } from '../context.js';
+import { openProjectStore, readProjectFrom, rememberProject } from '../context.js';
 import { parseServices } from '../deploy-options.js';
 import { argumentError, type GlobalOptions } from '../output.js';
 import { runWithProgress } from '../run-command.js';
@@ -20,7 +20,7 @@ function parseTo(value: string | undefined): RollbackTo {
 }
 
 export async function run(globals: GlobalOptions, environment: string, flags: Flags): Promise<number> {
-  const project = readProject(globals);
+  const { project, fromCache } = readProjectFrom(globals, true);
   const to = parseTo(flags.to);
   const selected = parseServices(flags.services);
   if (project.config.environments[environment] === undefined) {
@@ -30,6 +30,7 @@ export async function run(globals: GlobalOptions, environment: string, flags: Fl
     );
   }
   const store = await openProjectStore(globals, false);
+  if (!fromCache) rememberProject(project);
   try {
     const services = selected ?? Object.keys(project.config.services);
     const set = await rollbackVersions(store, environment, services, to);

@@ -19,6 +19,9 @@ interface ServiceView {
   ended: number | null;
 }
 
+/** Most service rows the live view draws. */
+const MAX_ROWS = 20;
+
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export class Progress implements RunObserver {
@@ -29,6 +32,10 @@ export class Progress implements RunObserver {
   private drawnLines = 0;
   private frame = 0;
   private phase = 'deploying';
+  private stopped = false;
+  /** Plain lines waiting to be written: one write per turn, not one per event. */
+  private pending = '';
+  private flushScheduled = false;
 
   constructor(
     private readonly mode: OutputMode,
@@ -49,21 +56,34 @@ export class Progress implements RunObserver {
     }
   }
 
-  start(runId: number): void {
+  start(runId: number, resumed = false): void {
     this.runId = runId;
     this.startedAt = Date.now();
-    if (this.mode === 'plain')
-      this.line(Date.now(), `run #${runId} started: ${this.plan.kind} to ${this.plan.environment}`);
+    if (resumed) this.phase = 'resuming';
+    if (this.mode === 'plain') {
+      this.line(
+        Date.now(),
+        `run #${runId} ${resumed ? 'resumed' : 'started'}: ${this.plan.kind} of ${this.plan.environment}`,
+      );
+    }
     if (this.mode === 'live') {
       this.timer = setInterval(() => this.draw(), 100);
       this.timer.unref();
     }
   }
 
+  /** Draws the last frame (live) or writes what is pending (plain). What is printed after stays. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.mode === 'live') this.draw();
+    if (this.mode === 'live') {
+      this.draw();
+      // The final frame stays on screen: nothing printed after it is erased.
+      this.drawnLines = 0;
+    }
+    this.flush();
   }
 
   onEvents(events: readonly NewEvent[]): void {
@@ -81,7 +101,7 @@ export class Progress implements RunObserver {
 
   private apply(event: NewEvent): void {
     if (event.type === 'run.state') {
-      if (event.data.state === 'rolling_back') this.phase = 'rolling back';
+      this.phase = event.data.state === 'running' ? this.phase : event.data.state.replace('_', ' ');
       if (this.mode === 'plain')
         this.line(
           event.at,
@@ -161,7 +181,19 @@ export class Progress implements RunObserver {
       process.stderr.write(`${color.dim(timestamp(at))} ${text}\n`);
       return;
     }
-    process.stdout.write(`${timestamp(at)} ${text}\n`);
+    this.pending += `${timestamp(at)} ${text}\n`;
+    if (this.pending.length > 65_536) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending === '') return;
+    process.stdout.write(this.pending);
+    this.pending = '';
   }
 
   private clear(): void {
@@ -172,7 +204,11 @@ export class Progress implements RunObserver {
   private draw(): void {
     const now = Date.now();
     const spin = SPIN[this.frame++ % SPIN.length] as string;
-    const rows = [...this.services.values()].map((s) => {
+    // A terminal holds a few dozen rows: running and failed services first, then the rest, capped.
+    const all = [...this.services.values()];
+    const busy = (s: ServiceView) => s.failed > 0 || s.running.size > 0;
+    const shown = [...all.filter(busy), ...all.filter((s) => !busy(s))].slice(0, MAX_ROWS);
+    const rows = shown.map((s) => {
       const mark =
         s.failed > 0
           ? color.red('✗')
@@ -190,7 +226,12 @@ export class Progress implements RunObserver {
     });
     const header = `${color.bold(`run #${this.runId}`)} ${this.phase} ${this.plan.environment}  ${color.dim(formatDuration(now - this.startedAt))}`;
     this.clear();
-    const lines = [header, ...rows];
+    const hidden = all.length - shown.length;
+    const done = all.filter((s) => s.done === s.steps).length;
+    const lines =
+      hidden > 0
+        ? [header, ...rows, color.dim(`  … ${hidden} more services (${done} of ${all.length} done)`)]
+        : [header, ...rows];
     process.stderr.write(`${lines.join('\n')}\n`);
     this.drawnLines = lines.length;
   }

@@ -28,6 +28,7 @@ const exec = (command: string, version = 'v1', env: Record<string, string> = {})
   command,
   version,
   env,
+  inRelease: true,
 });
 
 describe('exec', () => {
