@@ -3,8 +3,10 @@
 // time than the work of a small deploy; one file compiled from a cache costs a fraction.
 // better-sqlite3 stays external: it loads a native addon.
 import { rmSync, writeFileSync } from 'node:fs';
+import { chdir } from 'node:process';
 import { build } from 'esbuild';
 
+chdir(new URL('..', import.meta.url).pathname);
 rmSync('dist/bundle', { recursive: true, force: true });
 // ESM dependencies read import.meta.url, which CommonJS lacks: give them this file's URL.
 const shim = 'dist/import-meta-url.js';

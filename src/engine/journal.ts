@@ -4,6 +4,12 @@
  * loop is written in one store transaction. Durability per event, at the cost
  * of one commit per turn rather than one per event.
  *
+ * Outcomes (a step succeeded) are only enqueued: nothing acts on them until a
+ * dependent step starts, and that start is committed in the same batch or a
+ * later one. They ride along with the next start, or are committed within
+ * `outcomeDelayMs` (a kill -9 in that window means the step runs again on
+ * resume, after its status check).
+ *
  * Step output (logs) is buffered and written at most every `logFlushMs`, and
  * always together with the next event batch.
  */
@@ -27,6 +33,7 @@ export class Journal {
   private logs: LogLine[] = [];
   private waiters: Waiter[] = [];
   private scheduled = false;
+  private outcomeTimer: NodeJS.Timeout | undefined;
   private logTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
 
@@ -34,6 +41,7 @@ export class Journal {
     private readonly store: RunStore,
     private readonly observer: RunObserver = {},
     private readonly logFlushMs = 200,
+    private readonly outcomeDelayMs = 5,
   ) {}
 
   /** Resolves once every given event is durable. */
@@ -57,9 +65,8 @@ export class Journal {
   enqueue(...events: NewEvent[]): void {
     if (this.failure !== undefined) return;
     for (const e of events) this.events.push(e);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
+    if (!this.scheduled && this.outcomeTimer === undefined) {
+      this.outcomeTimer = setTimeout(() => void this.flush(), this.outcomeDelayMs);
     }
   }
 
@@ -78,6 +85,10 @@ export class Journal {
   /** Writes whatever is pending now. */
   async flush(): Promise<void> {
     this.scheduled = false;
+    if (this.outcomeTimer !== undefined) {
+      clearTimeout(this.outcomeTimer);
+      this.outcomeTimer = undefined;
+    }
     const events = this.events;
     const waiters = this.waiters;
     this.events = [];

@@ -131,16 +131,15 @@ function failureBudget(targets: number, spec: number | string): number {
   return typeof spec === 'number' ? spec : Math.floor((targets * Number(spec.slice(0, -1))) / 100);
 }
 
-export function buildPlan(
-  project: Project,
-  request: PlanRequest,
-  current: readonly TargetState[],
-  history: PhaseHistory = {},
-): Plan {
+/**
+ * Checks a request against the project — environment, services, versions — and returns the
+ * selected services, without reading any state. A deploy calls it before it opens the store,
+ * so bad arguments change nothing.
+ */
+export function checkRequest(project: Project, request: PlanRequest): string[] {
   const { config } = project;
   const envName = request.environment;
-  const env = config.environments[envName];
-  if (env === undefined) {
+  if (config.environments[envName] === undefined) {
     throw new MarshalError(
       'ARGUMENT_INVALID',
       `unknown environment "${envName}"${closest(envName, Object.keys(config.environments))}`,
@@ -156,6 +155,21 @@ export function buildPlan(
       );
     }
   }
+  for (const name of selected) resolveVersion(project, request, name);
+  return selected;
+}
+
+export function buildPlan(
+  project: Project,
+  request: PlanRequest,
+  current: readonly TargetState[],
+  history: PhaseHistory = {},
+): Plan {
+  const { config } = project;
+  const envName = request.environment;
+  const selected = checkRequest(project, request);
+  const env = config.environments[envName];
+  if (env === undefined) throw new MarshalError('INTERNAL', `environment ${envName} vanished`);
   const live = new Map<string, TargetState>();
   for (const t of current) if (t.environment === envName) live.set(`${t.service}/${t.target}`, t);
 

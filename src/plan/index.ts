@@ -1,4 +1,4 @@
-export { buildPlan, type PlanRequest } from './build.js';
+export { buildPlan, checkRequest, type PlanRequest } from './build.js';
 export type { PhaseHistory } from './estimate.js';
 export {
   BATCH_GATE,

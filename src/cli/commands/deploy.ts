@@ -1,5 +1,5 @@
 import { planDeploy, startRun } from '../../engine/index.js';
-import { buildPlan } from '../../plan/index.js';
+import { checkRequest } from '../../plan/index.js';
 import { openProjectStore, readProjectFrom, rememberProject } from '../context.js';
 import { type DeployFlags, planRequest } from '../deploy-options.js';
 import type { GlobalOptions } from '../output.js';
@@ -14,8 +14,8 @@ export async function run(globals: GlobalOptions, environment: string, flags: Fl
   // Everything that can be wrong with the input is checked before the store is opened.
   const { project, fromCache } = readProjectFrom(globals, true);
   const request = planRequest(environment, flags);
-  // A dry plan against an empty state: bad arguments fail here, before the store exists.
-  buildPlan(project, request, []);
+  // Bad arguments fail here, before the store exists.
+  checkRequest(project, request);
   const store = await openProjectStore(globals, true);
   if (!fromCache) rememberProject(project);
   try {

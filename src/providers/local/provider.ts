@@ -20,13 +20,26 @@ export class LocalProvider implements Provider {
   /** Commands run in a pool of shells, created on first use, ended by close(). */
   private pool: ShellPool | undefined;
 
+  /** Paths of each (root, service), computed once: every step of a target needs them. */
+  private readonly layouts = new Map<string, LocalLayout>();
+
+  private layoutOf(target: TargetContext): LocalLayout {
+    const key = `${target.host.root}\u0000${target.service}`;
+    let l = this.layouts.get(key);
+    if (l === undefined) {
+      l = layout(target.host.root, target.service);
+      this.layouts.set(key, l);
+    }
+    return l;
+  }
+
   private shells(): ShellPool {
     this.pool ??= new ShellPool();
     return this.pool;
   }
 
   async isDone(action: Action, target: TargetContext, _io: StepIO): Promise<boolean> {
-    const l = layout(target.host.root, target.service);
+    const l = this.layoutOf(target);
     switch (action.kind) {
       case 'upload':
         return isUploaded(l, action.version);
@@ -50,7 +63,7 @@ export class LocalProvider implements Provider {
 
   async apply(action: Action, target: TargetContext, io: StepIO): Promise<void> {
     throwIfAborted(io.signal);
-    const l = layout(target.host.root, target.service);
+    const l = this.layoutOf(target);
     switch (action.kind) {
       case 'upload':
         return upload(l, action.version, action.source, io);
@@ -81,7 +94,8 @@ export class LocalProvider implements Provider {
     io: StepIO,
   ): Promise<void> {
     const release = releaseDir(l, action.version);
-    const hasRelease = await isDirectory(release);
+    // No stat for services without an artifact: most steps of a large graph are plain commands.
+    const hasRelease = action.inRelease && (await isDirectory(release));
     const result = await this.shells().run({
       command: action.command,
       cwd: hasRelease ? release : target.projectDir,

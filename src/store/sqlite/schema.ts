@@ -126,8 +126,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
     if (!readonly) {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`cannot use WAL journal (got ${String(mode)})`);
-      // FULL: a commit is fsynced before it returns — "durable before acted on".
-      db.pragma('synchronous = FULL');
+      // NORMAL: commits do not fsync the WAL themselves; SqliteStore syncs it after every write,
+      // off the event loop and shared between commits (see wal-sync.ts). Durability is FULL's.
+      db.pragma('synchronous = NORMAL');
     }
     migrate(db, path, readonly);
     return db;

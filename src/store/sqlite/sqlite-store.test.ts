@@ -67,12 +67,12 @@ const newRun = (at = 1000): NewRun => ({
 });
 
 describe('SqliteStore', () => {
-  it('creates the directory, uses WAL with synchronous FULL, and records migrations in user_version', async () => {
+  it('creates the directory, uses WAL (NORMAL sync plus its own WAL fsync per write), and records migrations in user_version', async () => {
     const path = join(tempDir(), 'nested', 'deeper', 'state.db');
     const store = SqliteStore.open(path);
     const db = (store as unknown as { db: Database.Database }).db;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     await store.close();

@@ -32,6 +32,7 @@ import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
 import { type OpenOptions, openDatabase } from './schema.js';
+import { WalSync } from './wal-sync.js';
 import { EventWriter } from './writer.js';
 
 /** The RunStore over one SQLite file; open it with {@link SqliteStore.open} (or `openStore`). */
@@ -39,7 +40,7 @@ export class SqliteStore implements RunStore {
   private readonly sql: Statements;
   private readonly writer: EventWriter;
   private readonly host = hostname();
-  private readonly appendTx: (events: readonly NewEvent[]) => void;
+  private readonly wal: WalSync;
 
   private constructor(
     /** Absolute path of the database file. */
@@ -48,8 +49,7 @@ export class SqliteStore implements RunStore {
   ) {
     this.sql = new Statements(db);
     this.writer = new EventWriter(this.sql);
-    const tx = db.transaction((events: readonly NewEvent[]) => this.writer.append(events));
-    this.appendTx = (events) => tx.immediate(events);
+    this.wal = new WalSync(`${path}-wal`);
   }
 
   /** Opens (creating and migrating unless read-only) the store at `path`. */
@@ -74,32 +74,40 @@ export class SqliteStore implements RunStore {
     return this.db.transaction(fn).immediate();
   }
 
-  createRun(run: NewRun): Promise<RunRecord> {
-    return this.call(() =>
-      this.immediate(() => {
-        const id = this.writer.nextRunId();
-        const planJson = JSON.stringify(run.plan);
-        this.writer.createRun(id, run, planJson);
-        return { ...createdRun(createdEvent(id, run, planJson), run.plan) };
-      }),
-    );
+  /** Runs a write transaction now; resolves once it is on disk (group-committed, see wal-sync.ts). */
+  private async write<T>(fn: () => T): Promise<T> {
+    const result = await this.call(() => this.immediate(fn));
+    try {
+      await this.wal.sync();
+    } catch (err) {
+      throw new MarshalError('STORE_ERROR', `store ${this.path}: cannot sync: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return result;
   }
 
-  append(events: NewEvent[]): Promise<void> {
-    return this.call(() => {
-      if (events.length > 0) this.appendTx(events);
+  createRun(run: NewRun): Promise<RunRecord> {
+    return this.write(() => {
+      const id = this.writer.nextRunId();
+      const planJson = JSON.stringify(run.plan);
+      this.writer.createRun(id, run, planJson);
+      return { ...createdRun(createdEvent(id, run, planJson), run.plan) };
     });
   }
 
+  append(events: NewEvent[]): Promise<void> {
+    if (events.length === 0) return this.call(() => undefined);
+    return this.write(() => this.writer.append(events));
+  }
+
   appendLogs(lines: LogLine[]): Promise<void> {
-    return this.call(() => {
-      if (lines.length === 0) return;
-      const insert = this.sql.get(
-        'INSERT INTO logs (run_id, step_id, at, stream, line) VALUES (?, ?, ?, ?, ?)',
-      );
-      this.immediate(() => {
-        for (const l of lines) insert.run(l.runId, l.stepId, l.at, l.stream, l.line);
-      });
+    if (lines.length === 0) return this.call(() => undefined);
+    const insert = this.sql.get(
+      'INSERT INTO logs (run_id, step_id, at, stream, line) VALUES (?, ?, ?, ?, ?)',
+    );
+    return this.write(() => {
+      for (const l of lines) insert.run(l.runId, l.stepId, l.at, l.stream, l.line);
     });
   }
 
@@ -141,25 +149,21 @@ export class SqliteStore implements RunStore {
   }
 
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult> {
-    return this.call(() =>
-      this.immediate(() =>
-        locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, isPidAlive),
-      ),
+    return this.write(() =>
+      locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, isPidAlive),
     );
   }
 
   renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean> {
-    return this.call(() => this.immediate(() => locks.renewLock(this.sql, environment, runId, leaseMs, now)));
+    return this.write(() => locks.renewLock(this.sql, environment, runId, leaseMs, now));
   }
 
   transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean> {
-    return this.call(() =>
-      this.immediate(() => locks.transferLock(this.sql, environment, fromRunId, toRunId)),
-    );
+    return this.write(() => locks.transferLock(this.sql, environment, fromRunId, toRunId));
   }
 
   releaseLock(environment: string, runId: number): Promise<void> {
-    return this.call(() => this.immediate(() => locks.releaseLock(this.sql, environment, runId)));
+    return this.write(() => locks.releaseLock(this.sql, environment, runId));
   }
 
   getLock(environment: string): Promise<LockInfo | undefined> {
@@ -172,6 +176,7 @@ export class SqliteStore implements RunStore {
 
   close(): Promise<void> {
     return this.call(() => {
+      this.wal.close();
       if (this.db.open) this.db.close();
     });
   }
