@@ -81,8 +81,33 @@ export async function openExistingStore(options: GlobalOptions): Promise<RunStor
   try {
     return await openProjectStore(options, false);
   } catch (error) {
-    if (error instanceof MarshalError && error.code === 'NOT_FOUND') return undefined;
+    // Only the default store may be missing (nothing has run yet); a store named explicitly must exist.
+    if (error instanceof MarshalError && error.code === 'NOT_FOUND' && storeSpec(options) === undefined)
+      return undefined;
     throw error;
+  }
+}
+
+/**
+ * Checks an environment name given to a read-only command: against the config when it can be
+ * read, otherwise against the environments the store has runs for.
+ */
+export async function checkEnvironment(
+  options: GlobalOptions,
+  store: RunStore | undefined,
+  environment: string | undefined,
+): Promise<void> {
+  if (environment === undefined) return;
+  let known: string[];
+  try {
+    known = Object.keys(readProject(options, true).config.environments);
+  } catch {
+    known = [...new Set((await store?.listRuns({ limit: 1000 }))?.map((r) => r.environment) ?? [])];
+  }
+  if (!known.includes(environment)) {
+    throw new MarshalError('ARGUMENT_INVALID', `unknown environment "${environment}"`, {
+      hint: known.length > 0 ? `environments: ${known.join(', ')}` : 'no environment is known yet',
+    });
   }
 }
 

@@ -147,7 +147,11 @@ export async function main(argv: string[]): Promise<number> {
       )
         return 0;
       const message = error.message.replace(/^error: /, '');
-      return reportError(new MarshalError('ARGUMENT_INVALID', message), { json: false, verbose: false });
+      // Options may not have been parsed: look for --json in the raw arguments.
+      return reportError(new MarshalError('ARGUMENT_INVALID', message), {
+        json: argv.includes('--json'),
+        verbose: false,
+      });
     }
     const opts = program.opts<GlobalOptions>();
     return reportError(error, { json: opts.json === true, verbose: opts.verbose === true });

@@ -283,6 +283,40 @@ describe('engine: cancellation and resume', () => {
     expect(fresh.applied()).toEqual(['b/h1/exec']);
   });
 
+  it('refuses a new run over a crashed one until it is resumed or cancelled; resuming then works', async () => {
+    const raw = {
+      services: { a: { group: 'app', steps: [{ run: 'one' }] } },
+      environments: { dev: { groups: { app: { hosts: ['h1'] } } } },
+    };
+    const { deps, store, plan } = setup(raw);
+    // A run whose process died mid-way: running in the store, its lock holder gone.
+    const crashed = await store.createRun({
+      environment: 'dev',
+      kind: 'deploy',
+      actor: 'x',
+      reason: null,
+      plan: plan(),
+      at: 1,
+    });
+    await store.append([{ type: 'run.state', runId: crashed.id, at: 2, data: { state: 'running' } }]);
+    await expect(startRun(deps, plan({ version: 'v3' }))).rejects.toMatchObject({ code: 'RUN_UNFINISHED' });
+    expect(await store.getLock('dev')).toBeUndefined();
+    expect((await resumeRun(deps, crashed.id)).state).toBe('succeeded');
+    expect((await startRun(deps, plan({ version: 'v3' }))).state).toBe('succeeded');
+    // A cancelled run does not block new runs, but once a newer run exists it is out of date.
+    const stopped = await store.createRun({
+      environment: 'dev',
+      kind: 'deploy',
+      actor: 'x',
+      reason: null,
+      plan: plan({ version: 'v4' }),
+      at: 3,
+    });
+    await store.append([{ type: 'run.state', runId: stopped.id, at: 4, data: { state: 'cancelled' } }]);
+    expect((await startRun(deps, plan({ version: 'v5' }))).state).toBe('succeeded');
+    await expect(resumeRun(deps, stopped.id)).rejects.toThrow(/out of date: run #\d+ has run in dev since/);
+  });
+
   it('refuses a second run while the environment is locked', async () => {
     const raw = {
       services: { a: { group: 'app', steps: [{ run: 'one' }] } },

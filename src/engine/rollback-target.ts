@@ -1,7 +1,8 @@
 /**
  * `marshal rollback <env> [--to <run|version>]`: which version each service
- * goes back to. A manual rollback is a deploy of earlier versions; this
- * decides the versions from the history.
+ * goes back to. A manual rollback is a deploy of an earlier release (its
+ * normal steps run, with that release's code); this decides the versions
+ * from the history of succeeded runs.
  */
 import { MarshalError } from '../model/errors.js';
 import type { RunRecord, TargetState } from '../model/run.js';
@@ -17,8 +18,28 @@ function versionsOf(run: RunRecord): Record<string, string> {
   return out;
 }
 
-function liveVersion(targets: TargetState[], service: string): string | null {
-  return targets.find((t) => t.service === service)?.version ?? null;
+/** What is live per service: its version when every target agrees and is healthy, else null ("mixed"). */
+function liveVersions(targets: TargetState[]): Map<string, string | null> {
+  const live = new Map<string, string | null>();
+  for (const t of targets) {
+    const version = t.healthy ? t.version : null;
+    live.set(t.service, live.has(t.service) && live.get(t.service) !== version ? null : version);
+  }
+  return live;
+}
+
+/** The services of `release` (limited to `services`) whose live version differs from it, with its versions. */
+function differences(
+  release: Record<string, string>,
+  live: Map<string, string | null>,
+  services: string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of services) {
+    const version = release[s];
+    if (version !== undefined && live.get(s) !== version) out[s] = version;
+  }
+  return out;
 }
 
 export async function rollbackVersions(
@@ -27,8 +48,23 @@ export async function rollbackVersions(
   services: string[],
   to: RollbackTo,
 ): Promise<Record<string, string>> {
-  if (to !== undefined && 'version' in to) return Object.fromEntries(services.map((s) => [s, to.version]));
   const succeeded = await store.listRuns({ environment, states: ['succeeded'], limit: 1000 });
+  if (to !== undefined && 'version' in to) {
+    const out: Record<string, string> = {};
+    for (const s of services) {
+      if (succeeded.some((r) => versionsOf(r)[s] === to.version)) out[s] = to.version;
+    }
+    if (Object.keys(out).length === 0) {
+      throw new MarshalError(
+        'ARGUMENT_INVALID',
+        `no succeeded run deployed ${to.version} to ${environment}`,
+        {
+          hint: `to deploy a version that never ran here, use \`marshal deploy ${environment} --version ${to.version}\``,
+        },
+      );
+    }
+    return out;
+  }
   if (to !== undefined) {
     const run = succeeded.find((r) => r.id === to.run) ?? (await store.getRun(to.run));
     if (run === undefined || run.environment !== environment) {
@@ -39,31 +75,25 @@ export async function rollbackVersions(
     if (run.state !== 'succeeded') {
       throw new MarshalError(
         'ARGUMENT_INVALID',
-        `run #${to.run} did not succeed (${run.state}); roll back to a succeeded run`,
+        `run #${to.run} did not succeed (${run.state}): it left no release to go back to`,
+        {
+          hint: `choose a succeeded run: \`marshal history ${environment}\``,
+        },
       );
     }
     const versions = versionsOf(run);
-    const out: Record<string, string> = {};
-    for (const s of services) if (versions[s] !== undefined) out[s] = versions[s] as string;
-    return out;
+    return Object.fromEntries(
+      services.filter((s) => versions[s] !== undefined).map((s) => [s, versions[s] as string]),
+    );
   }
-  // Default: for each service, the newest version a succeeded run deployed that is not live now.
-  const targets = await store.getTargets(environment);
-  const out: Record<string, string> = {};
-  for (const service of services) {
-    const live = liveVersion(targets, service);
-    for (const run of succeeded) {
-      const version = versionsOf(run)[service];
-      if (version !== undefined && version !== live) {
-        out[service] = version;
-        break;
-      }
-    }
+  // Default: back to the last good release — the newest succeeded run — where live differs from
+  // it (a failed run left things changed); when live is that release, to the one before it.
+  const live = liveVersions(await store.getTargets(environment));
+  for (const run of succeeded) {
+    const changes = differences(versionsOf(run), live, services);
+    if (Object.keys(changes).length > 0) return changes;
   }
-  if (Object.keys(out).length === 0) {
-    throw new MarshalError('NOT_FOUND', `no earlier release to roll back to in ${environment}`, {
-      hint: 'pass --to <run|version>',
-    });
-  }
-  return out;
+  throw new MarshalError('NOT_FOUND', `no earlier release to roll back to in ${environment}`, {
+    hint: 'pass --to <run|version>',
+  });
 }

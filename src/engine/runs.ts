@@ -99,6 +99,22 @@ export async function startRun(
   let plan: Plan;
   let created: RunRecord;
   try {
+    // A run that crashed or was killed has changed targets the store does not know about yet:
+    // planning over it would work from stale versions. It must be resumed or cancelled first.
+    const [unfinished] = await store.listRuns({
+      environment,
+      states: ['pending', 'running', 'rolling_back'],
+      limit: 1,
+    });
+    if (unfinished !== undefined) {
+      throw new MarshalError(
+        'RUN_UNFINISHED',
+        `${environment} has an unfinished run #${unfinished.id} (${unfinished.state}, ${unfinished.actor}): it was interrupted and not resumed`,
+        {
+          hint: `finish it with \`marshal resume ${unfinished.id}\`, or stop it for good with \`marshal cancel ${unfinished.id}\``,
+        },
+      );
+    }
     plan = await makePlan();
     if (plan.environment !== environment)
       throw new MarshalError('INTERNAL', 'plan is for another environment');
@@ -145,6 +161,15 @@ export async function resumeRun(
     throw new MarshalError(
       'STATE_CONFLICT',
       `run #${runId} has ended (${run.state}); there is nothing to resume`,
+    );
+  }
+  // A newer run planned from what this one left: resuming the old plan now would undo it.
+  const [newest] = await store.listRuns({ environment: run.environment, limit: 1 });
+  if (newest !== undefined && newest.id > runId) {
+    throw new MarshalError(
+      'STATE_CONFLICT',
+      `run #${runId} is out of date: run #${newest.id} has run in ${run.environment} since`,
+      { hint: `deploy again instead; \`marshal cancel ${runId}\` closes the old run` },
     );
   }
   await acquireLock(

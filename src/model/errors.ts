@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   NOT_FOUND: { exit: 2, retryable: false },
   STATE_CONFLICT: { exit: 2, retryable: false },
   LOCK_HELD: { exit: 4, retryable: false, hint: 'pass --wait to queue behind it' },
+  RUN_UNFINISHED: {
+    exit: 4,
+    retryable: false,
+    hint: 'finish it with `marshal resume <run>`, or stop it for good with `marshal cancel <run>`',
+  },
   COMMAND_FAILED: { exit: 1, retryable: true },
   TIMEOUT: { exit: 1, retryable: true },
   HEALTH_CHECK_FAILED: { exit: 1, retryable: true },
@@ -36,6 +41,11 @@ export const ERROR_CODES = {
   },
   CANCELLED: { exit: 130, retryable: false, hint: 'the run is resumable: `marshal resume <run>`' },
   STORE_ERROR: { exit: 1, retryable: false },
+  AUDIT_FAILED: {
+    exit: 1,
+    retryable: false,
+    hint: 'restore the store from a backup; `marshal audit verify --json` shows the first bad event',
+  },
   INTERNAL: {
     exit: 70,
     retryable: false,

@@ -63,6 +63,12 @@ describe('kill -9 and resume', () => {
     await deploy.done;
     // Finished = recorded as succeeded. A command in flight at the kill may still complete on its
     // own, unrecorded: that step is checked and run again on resume, which the contract allows.
+    // Until it is resumed (or cancelled), the environment takes no new run: its targets are unknown.
+    const blocked = await marshal(dir, ['deploy', 'dev', '--version', 'v2']);
+    expect(blocked.code).toBe(4);
+    expect(blocked.stderr).toMatch(/error\[RUN_UNFINISHED\]: dev has an unfinished run #1/);
+    expect(blocked.stderr).toContain('marshal resume 1');
+
     const { json: shown } = await marshalJson<{
       run: { state: string };
       steps: { stepId: string; state: string }[];

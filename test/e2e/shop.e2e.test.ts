@@ -143,5 +143,17 @@ describe('shop demo through the CLI', () => {
     const audit = await marshal(shop.dir, ['audit', 'verify']);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toContain('hash chain intact');
+    // Someone edits history behind Marshal's back: the audit names the event.
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(join(shop.dir, '.marshal/state.db'));
+    db.prepare(
+      "UPDATE events SET data = replace(data, 'e2e-tester', 'someone-else') WHERE type = 'run.created' AND run_id = 2",
+    ).run();
+    db.close();
+    const tampered = await marshal(shop.dir, ['audit', 'verify']);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(
+      /error\[AUDIT_FAILED\]: the event log was changed: event \d+: hash does not match/,
+    );
   });
 });

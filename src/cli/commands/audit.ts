@@ -1,17 +1,24 @@
+import { MarshalError } from '../../model/errors.js';
 import { openProjectStore } from '../context.js';
 import { color, type GlobalOptions, print, printJson } from '../output.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export async function run(globals: GlobalOptions): Promise<number> {
   const store = await openProjectStore(globals, false);
   try {
     const report = await store.verifyChain();
-    if (globals.json) printJson(report);
-    else if (report.ok) print(`${color.green('ok')}: ${report.events} events, hash chain intact`);
-    else
-      print(
-        `${color.red('TAMPERED')}: event ${report.problem?.seq}: ${report.problem?.reason} (${report.events} events checked)`,
+    if (!report.ok) {
+      // A broken chain is an error like any other: printed once, with its code (exit 1).
+      throw new MarshalError(
+        'AUDIT_FAILED',
+        `the event log was changed: event ${report.problem?.seq}: ${report.problem?.reason} (${plural(report.events, 'event')} checked)`,
+        { details: { report } },
       );
-    return report.ok ? 0 : 1;
+    }
+    if (globals.json) printJson(report);
+    else print(`${color.green('ok')}: ${plural(report.events, 'event')}, hash chain intact`);
+    return 0;
   } finally {
     await store.close();
   }

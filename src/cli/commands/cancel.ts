@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { MarshalError } from '../../model/errors.js';
-import { isTerminalRunState } from '../../model/run.js';
+import { isTerminalRunState, type NewEvent } from '../../model/run.js';
 import { identity, openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 
@@ -49,7 +49,18 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
         `run #${runId} is executing on ${owner.hostname} (pid ${owner.pid}); cancel it there`,
       );
     }
+    // Nobody executes the run: steps it left "running" were interrupted by whatever stopped it.
+    const inFlight = await store.getSteps(runId, { states: ['running'] });
     await store.append([
+      ...inFlight.map(
+        (s): NewEvent => ({
+          type: 'step.interrupted',
+          runId,
+          stepId: s.stepId,
+          at: Date.now(),
+          data: { attempt: s.attempts },
+        }),
+      ),
       {
         type: 'run.state',
         runId,

@@ -1,4 +1,4 @@
-import { openExistingStore } from '../context.js';
+import { checkEnvironment, openExistingStore } from '../context.js';
 import { type GlobalOptions, print, printJson, table } from '../output.js';
 import { duration, stateText, versionsText } from '../render/run.js';
 
@@ -8,6 +8,7 @@ export async function run(
   flags: { limit: number },
 ): Promise<number> {
   const store = await openExistingStore(globals);
+  await checkEnvironment(globals, store, environment);
   if (store === undefined) {
     if (globals.json) printJson({ runs: [] });
     else print('no runs yet');

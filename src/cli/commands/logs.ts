@@ -3,6 +3,7 @@ import { MarshalError } from '../../model/errors.js';
 import { isTerminalRunState, type StoredLogLine } from '../../model/run.js';
 import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { color, type GlobalOptions, print, printJson, timestamp } from '../output.js';
+import { planSteps } from '../render/run.js';
 
 function format(line: StoredLogLine): string {
   const text =
@@ -14,6 +15,16 @@ function format(line: StoredLogLine): string {
   return `${color.dim(timestamp(line.at))} ${line.stepId} ${color.dim('|')} ${text}`;
 }
 
+/**
+ * `--step X` selects the step X, and everything under X as a prefix: a service (`api`)
+ * or a host (`api/host-1`), its rollback steps included (`rollback/api/…`).
+ */
+export function stepFilter(step: string | undefined): (stepId: string) => boolean {
+  if (step === undefined) return () => true;
+  const prefix = step.endsWith('/') ? step : `${step}/`;
+  return (id) => id === step || id.startsWith(prefix) || id.startsWith(`rollback/${prefix}`);
+}
+
 export async function run(
   globals: GlobalOptions,
   ref: string,
@@ -23,20 +34,25 @@ export async function run(
   const store = await openProjectStore(globals, false);
   try {
     const runId = await resolveRunId(store, parsed);
-    if ((await store.getRun(runId)) === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`);
-    // A step id selects that step; a prefix ending in "/" (api/, api/host-1/) selects everything under it.
-    const matches = (l: StoredLogLine) =>
-      flags.step === undefined ||
-      l.stepId === flags.step ||
-      (flags.step.endsWith('/') && l.stepId.startsWith(flags.step));
-    const exact = flags.step !== undefined && !flags.step.endsWith('/') ? { stepId: flags.step } : {};
+    const record = await store.getRun(runId);
+    if (record === undefined)
+      throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+    const matches = stepFilter(flags.step);
+    if (flags.step !== undefined) {
+      const known = planSteps(record.plan, await store.getSteps(runId)).map((s) => s.stepId);
+      if (!known.some(matches)) {
+        throw new MarshalError('NOT_FOUND', `no step of run #${runId} matches "${flags.step}"`, {
+          hint: `steps look like ${known.slice(0, 3).join(', ')}${known.length > 3 ? ', …' : ''}; a service or host (api, api/host-1) selects all of its steps`,
+        });
+      }
+    }
     let afterId = 0;
     const collected: StoredLogLine[] = [];
     for (;;) {
-      const batch = await store.getLogs({ runId, afterId, limit: 5000, ...exact });
+      const batch = await store.getLogs({ runId, afterId, limit: 5000 });
       for (const line of batch) {
         afterId = line.id;
-        if (!matches(line)) continue;
+        if (!matches(line.stepId)) continue;
         if (globals.json) collected.push(line);
         else print(format(line));
       }

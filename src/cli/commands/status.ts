@@ -1,5 +1,5 @@
 import type { TargetState } from '../../model/run.js';
-import { openExistingStore } from '../context.js';
+import { checkEnvironment, openExistingStore } from '../context.js';
 import { color, type GlobalOptions, print, printJson, table } from '../output.js';
 import { stateText } from '../render/run.js';
 
@@ -20,6 +20,7 @@ function versionsOf(targets: TargetState[]): string {
 
 export async function run(globals: GlobalOptions, environment: string | undefined): Promise<number> {
   const store = await openExistingStore(globals);
+  await checkEnvironment(globals, store, environment);
   if (store === undefined) {
     if (globals.json) printJson({ services: [], activeRuns: [] });
     else print('nothing deployed yet');
