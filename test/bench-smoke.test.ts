@@ -1,0 +1,20 @@
+/**
+ * The benchmark harness itself must keep working: a smoke run with tiny sizes (one round, no
+ * peers but make, nothing written). Timing is not asserted here — it belongs to `npm run bench`.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+
+describe('benchmark harness (smoke)', () => {
+  it('runs every workload through Marshal and make and reports the table and the scale numbers', () => {
+    const out = execFileSync(process.execPath, ['bench/run.mjs', '--smoke'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    for (const workload of ['W1-smoke', 'W3-smoke']) {
+      expect(out).toMatch(new RegExp(`\\| ${workload} \\| marshal \\| [0-9.]+ s \\|`));
+      expect(out).toMatch(new RegExp(`\\| ${workload} \\| make \\| [0-9.]+ s \\|.*\\| 1\\.00× \\|`));
+    }
+    expect(out).toMatch(/\| plan 20 services × 50 hosts \(median of 3\) \| [0-9.]+ s \|/);
+    expect(out).toMatch(/\| durable events\/s, group commit of 50 \| \d+ \|/);
+  }, 120_000);
+});
