@@ -9,7 +9,11 @@ const root = new URL('..', import.meta.url).pathname;
 
 describe('benchmark harness (smoke)', () => {
   it('runs every workload through Marshal and make and reports the table and the scale numbers', () => {
-    const out = execFileSync(process.execPath, ['bench/run.mjs', '--smoke'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    const out = execFileSync(process.execPath, ['bench/run.mjs', '--smoke'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
     for (const workload of ['W1-smoke', 'W3-smoke']) {
       expect(out).toMatch(new RegExp(`\\| ${workload} \\| marshal \\| [0-9.]+ s \\|`));
       expect(out).toMatch(new RegExp(`\\| ${workload} \\| make \\| [0-9.]+ s \\|.*\\| 1\\.00× \\|`));

@@ -35,13 +35,24 @@ describe('shop demo through the CLI', () => {
     for (const port of Object.values(shop.ports)) {
       expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toContain('v2');
     }
-    // db before api before worker and web, from the step start lines.
-    const order = v2.stdout
-      .split('\n')
-      .filter((l) => l.includes('/upload started'))
-      .map((l) => l.split(' ')[1]?.split('/')[0]);
-    expect(order.slice(0, 2)).toEqual(['db', 'api']);
-    expect(order.slice(2).sort()).toEqual(['web', 'worker']);
+    // db before api before worker and web: each service starts after what it needs has ended.
+    const { json } = await marshalJson<{ steps: { stepId: string; startedAt: number; endedAt: number }[] }>(
+      shop.dir,
+      ['show', 'last'],
+    );
+    const span = (svc: string) => {
+      const steps = json.steps.filter((s) => s.stepId.startsWith(`${svc}/`));
+      return {
+        start: Math.min(...steps.map((s) => s.startedAt)),
+        end: Math.max(...steps.map((s) => s.endedAt)),
+      };
+    };
+    expect(span('api').start).toBeGreaterThanOrEqual(span('db').end);
+    expect(span('worker').start).toBeGreaterThanOrEqual(span('api').end);
+    expect(span('web').start).toBeGreaterThanOrEqual(span('api').end);
+    // worker and web run side by side.
+    expect(span('worker').start).toBeLessThan(span('web').end);
+    expect(span('web').start).toBeLessThan(span('worker').end);
   });
 
   it('says there is nothing to change when everything is at the desired version', async () => {

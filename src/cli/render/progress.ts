@@ -119,11 +119,14 @@ export class Progress implements RunObserver {
           svc.running.add(id);
           svc.started ??= event.at;
         }
-        if (this.mode === 'plain')
+        // Plain output says when each step ends (with its duration); starts only when they tell
+        // something: a retry, or --verbose. Large runs would otherwise print every step twice.
+        if (this.mode === 'plain' && (this.verbose || event.data.attempt > 1)) {
           this.line(
             event.at,
             `${id} started${event.data.attempt > 1 ? ` (attempt ${event.data.attempt})` : ''}`,
           );
+        }
         break;
       case 'step.succeeded':
         if (svc && !rollback) {

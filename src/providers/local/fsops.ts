@@ -1,6 +1,25 @@
-/** Small file-system operations the local provider builds on: atomic writes and links, tolerant reads. */
+/**
+ * Small file-system operations the local provider builds on: atomic writes and links, tolerant reads.
+ *
+ * Metadata operations (stat, readlink, rename, symlink, a marker file) are synchronous on purpose:
+ * each is a few microseconds of kernel time, while the promise versions cost a round trip through
+ * libuv's thread pool (half a millisecond here) — and a switch makes eight of them. Copies and
+ * recursive removals, whose size is unbounded, stay asynchronous.
+ */
 import { randomBytes } from 'node:crypto';
-import { lstat, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isValidVersion } from '../../model/schema.js';
 import { type LocalLayout, RELEASE_MARKER, type ReleaseEntry } from './layout.js';
@@ -18,7 +37,7 @@ function isErrno(err: unknown, ...codes: string[]): boolean {
 /** True when `path` exists (a dangling symlink counts as existing). */
 export async function exists(path: string): Promise<boolean> {
   try {
-    await lstat(path);
+    lstatSync(path);
     return true;
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
@@ -29,7 +48,7 @@ export async function exists(path: string): Promise<boolean> {
 /** True when `path` is a directory (following symlinks). */
 export async function isDirectory(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isDirectory();
+    return statSync(path).isDirectory();
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
     throw err;
@@ -39,7 +58,7 @@ export async function isDirectory(path: string): Promise<boolean> {
 /** The target of the symlink at `path`, or null when there is none (missing, or not a link). */
 export async function readLinkOrNull(path: string): Promise<string | null> {
   try {
-    return await readlink(path);
+    return readlinkSync(path);
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'EINVAL', 'ENOTDIR')) return null;
     throw err;
@@ -49,7 +68,7 @@ export async function readLinkOrNull(path: string): Promise<string | null> {
 /** The trimmed text of `path`, or null when it does not exist. */
 export async function readTextOrNull(path: string): Promise<string | null> {
   try {
-    return (await readFile(path, 'utf8')).trim();
+    return readFileSync(path, 'utf8').trim();
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
     throw err;
@@ -60,10 +79,10 @@ export async function readTextOrNull(path: string): Promise<string | null> {
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${randomSuffix()}`);
   try {
-    await writeFile(temp, content);
-    await rename(temp, path);
+    writeFileSync(temp, content);
+    renameSync(temp, path);
   } catch (err) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -72,10 +91,10 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
 export async function replaceSymlink(path: string, target: string): Promise<void> {
   const temp = `${path}.tmp-${randomSuffix()}`;
   try {
-    await symlink(target, temp);
-    await rename(temp, path);
+    symlinkSync(target, temp);
+    renameSync(temp, path);
   } catch (err) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -92,7 +111,7 @@ export async function removeIfPresent(path: string): Promise<void> {
 export async function listReleases(l: LocalLayout): Promise<ReleaseEntry[]> {
   let names: string[];
   try {
-    names = await readdir(l.releasesDir);
+    names = readdirSync(l.releasesDir);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return [];
     throw err;
@@ -101,11 +120,19 @@ export async function listReleases(l: LocalLayout): Promise<ReleaseEntry[]> {
   for (const name of names) {
     if (!isValidVersion(name)) continue;
     const dir = join(l.releasesDir, name);
-    const info = await stat(dir).catch(() => null);
+    const info = statOrNull(dir);
     if (info === null || !info.isDirectory()) continue;
     // The marker is written once, at upload; the directory's own mtime moves whenever a file is added to it.
-    const marker = await stat(join(dir, RELEASE_MARKER)).catch(() => null);
+    const marker = statOrNull(join(dir, RELEASE_MARKER));
     entries.push({ version: name, mtimeMs: (marker ?? info).mtimeMs });
   }
   return entries;
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }

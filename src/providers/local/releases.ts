@@ -1,5 +1,6 @@
 /** Releases of a local service: atomic upload, the `current` link, pruning. */
-import { cp, mkdir, rename, unlink } from 'node:fs/promises';
+import { mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
 import type { StepIO } from '../../model/provider.js';
@@ -63,7 +64,7 @@ export async function upload(l: LocalLayout, version: string, source: string, io
       },
     );
   }
-  await mkdir(l.releasesDir, { recursive: true });
+  mkdirSync(l.releasesDir, { recursive: true });
   const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
   try {
     throwIfAborted(io.signal);
@@ -78,7 +79,7 @@ export async function upload(l: LocalLayout, version: string, source: string, io
       io.log(`replacing incomplete release ${version}`, 'info');
       await removeIfPresent(target);
     }
-    await rename(temp, target);
+    renameSync(temp, target);
   } catch (err) {
     await removeIfPresent(temp);
     throw fsError(err, `cannot upload ${source} to ${target}`);
@@ -138,7 +139,7 @@ export async function removeCurrent(l: LocalLayout, io: StepIO): Promise<void> {
   const previous = await currentVersion(l);
   if (!(await exists(l.current))) return;
   // unlink, not rm -r: the link goes, the release it pointed at stays.
-  await unlink(l.current);
+  unlinkSync(l.current);
   io.log(`removed current (was ${previous ?? 'unknown'})`, 'info');
 }
 
