@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ -d "$root/node_modules" ] || (cd "$root" && npm ci)
-(cd "$root" && npx tsc -p tsconfig.json)
+(cd "$root" && npm run build --silent)
 cd "$root/examples/shop"
 marshal() { node "$root/bin/marshal.js" "$@"; }
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
