@@ -16,11 +16,29 @@ export interface RetryPolicy {
   nonRetryable: string[];
 }
 
+/** How to reach a host over SSH, resolved from `defaults.ssh`, the environment's `ssh` and the host. */
+export interface SshTarget {
+  port: number;
+  /** null: the local user. */
+  user: string | null;
+  /** Absolute path of the private key; null: use the SSH agent. */
+  identityFile: string | null;
+  /** Absolute path of the known_hosts file; null: `~/.ssh/known_hosts`. */
+  knownHostsFile: string | null;
+  jump: { address: string; port: number; user: string | null } | null;
+  connectTimeoutMs: number;
+  keepaliveMs: number;
+}
+
 export interface PlannedHost {
   name: string;
-  /** Absolute deploy root of this host (local provider). */
+  /** Where to reach the host (ssh); the name unless configured. */
+  address: string;
+  /** Deploy root: absolute for local hosts; for ssh hosts, remote (relative means: in the user's home). */
   root: string;
   vars: Record<string, string>;
+  /** Set for hosts of ssh services. */
+  ssh: SshTarget | null;
 }
 
 export interface PlannedTarget {

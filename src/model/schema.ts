@@ -150,10 +150,10 @@ export const Service = strictObject({
   version: Version.optional().describe(
     'Default desired version; `--set svc=ver` or `--version` override it.',
   ),
-  provider: enumOf(['local', 'simulate'])
+  provider: enumOf(['local', 'ssh', 'simulate'])
     .optional()
     .describe(
-      'Where targets live: `local` (this machine), or `simulate` (only waits: rehearsals). Defaults to `defaults.provider`.',
+      'Where targets live: `local` (this machine), `ssh` (remote hosts), or `simulate` (only waits: rehearsals). Defaults to `defaults.provider`.',
     ),
   artifact: string()
     .optional()
@@ -177,28 +177,59 @@ export const Service = strictObject({
     .describe('Releases kept per target; defaults to `defaults.keepReleases`.'),
 }).describe('A deployable unit.');
 
+const Port = number().int().min(1).max(65535);
+
 export const Host = union([
   Name,
   strictObject({
     name: Name.describe('Host name, unique in the environment.'),
+    address: string().min(1).optional().describe('Where to reach it (ssh): a host name or IP; defaults to the name.'),
+    port: Port.optional().describe('SSH port; defaults to `ssh.port`.'),
+    user: string().min(1).optional().describe('SSH user; defaults to `ssh.user`.'),
     root: string()
       .optional()
-      .describe('Deploy root (local provider); default `.marshal/hosts/<env>/<host>`.'),
+      .describe(
+        'Deploy root. local: default `.marshal/hosts/<env>/<host>` (relative to the project); ssh: default `ssh.root` (relative to the user’s home).',
+      ),
     vars: Variables.default({}).describe('Per-host values, usable as `{{ host.NAME }}`.'),
   }),
 ]);
+
+export const JumpHost = strictObject({
+  address: string().min(1).describe('Bastion host name or IP.'),
+  port: Port.default(22),
+  user: string().min(1).optional().describe('Defaults to the target’s user.'),
+});
+
+export const SshSettings = strictObject({
+  user: string().min(1).optional().describe('User to log in as; defaults to the local user.'),
+  port: Port.optional().describe('Port; default 22.'),
+  identityFile: string()
+    .optional()
+    .describe('Private key file (relative to the project directory); without it the SSH agent (SSH_AUTH_SOCK) is used.'),
+  knownHosts: string()
+    .optional()
+    .describe(
+      'known_hosts file pinning host keys (relative to the project directory); default `~/.ssh/known_hosts`. Unknown or changed keys are refused.',
+    ),
+  jumpHost: JumpHost.optional().describe('A bastion every connection goes through.'),
+  root: string().optional().describe('Deploy root on hosts that do not set one; default `marshal` (in the user’s home).'),
+  connectTimeout: Duration.optional().describe('Time a connection may take; default 10s.'),
+  keepaliveInterval: Duration.optional().describe('Keep-alive probes on idle connections; default 15s.'),
+}).describe('How to reach hosts over SSH (provider `ssh`). Environment settings override `defaults.ssh` key by key.');
 
 export const Environment = strictObject({
   description: string().optional().describe('Free text, shown in status and the UI.'),
   variables: Variables.default({}),
   concurrency: number().int().min(1).optional().describe('Most steps running at once in this environment.'),
+  ssh: SshSettings.optional(),
   groups: record(Name, strictObject({ hosts: array(Host).min(1).describe('Hosts of the group.') }))
     .default({})
     .describe('Target groups and their hosts.'),
 }).describe('A place services are deployed to.');
 
 export const Defaults = strictObject({
-  provider: enumOf(['local', 'simulate'])
+  provider: enumOf(['local', 'ssh', 'simulate'])
     .default('local')
     .describe('Where targets live, for services that do not say.'),
   retry: RetryPolicy.default({
@@ -212,6 +243,7 @@ export const Defaults = strictObject({
   concurrency: number().int().min(1).default(16).describe('Most steps running at once in a run.'),
   keepReleases: number().int().min(2).default(5).describe('Releases kept per target, for fast rollback.'),
   variables: Variables.default({}),
+  ssh: SshSettings.optional(),
 }).describe('Values every service and environment starts from.');
 
 export const ProjectFile = strictObject({
@@ -238,3 +270,4 @@ export type StartConfig = output<typeof StartSpec>;
 export type StrategyConfig = output<typeof Strategy>;
 export type RetryPolicyConfig = output<typeof RetryPolicy>;
 export type HostConfig = output<typeof Host>;
+export type SshSettingsConfig = output<typeof SshSettings>;

@@ -10,7 +10,7 @@ export interface ScopeInput {
   service: string;
   environment: string;
   variables: Record<string, string>;
-  host: { name: string; root: string; vars: Record<string, string> };
+  host: { name: string; address: string; root: string; vars: Record<string, string> };
 }
 
 /** The names a template can use, with what each means (docs are generated from this). */
@@ -22,6 +22,7 @@ export const TEMPLATE_NAMES: Record<string, string> = {
   'env.NAME':
     'a variable of the environment (`defaults.variables` merged with `environments.<env>.variables`)',
   'host.name': 'the host name',
+  'host.address': 'where the host is reached (its `address`, or its name)',
   'host.root': 'the host deploy root',
   'host.NAME': 'a host variable (`vars:` of the host)',
 };
@@ -33,7 +34,7 @@ export function templateScope(input: ScopeInput): TemplateScope {
     service: input.service,
     environment: input.environment,
     env: input.variables,
-    host: { ...input.host.vars, name: input.host.name, root: input.host.root },
+    host: { ...input.host.vars, name: input.host.name, address: input.host.address, root: input.host.root },
   };
 }
 
@@ -58,7 +59,7 @@ export function placeholderProblem(
   if (root === 'host') {
     if (field === undefined || rest.length > 0)
       return `{{ ${path} }}: use {{ host.name }} or {{ host.NAME }}`;
-    if (field === 'name' || field === 'root' || hostVars.has(field)) return undefined;
+    if (field === 'name' || field === 'root' || field === 'address' || hostVars.has(field)) return undefined;
     return `{{ ${path} }}: no host variable "${field}" is defined`;
   }
   return `{{ ${path} }}: unknown name "${root}" (known: ${simple.join(', ')}, env.NAME, host.NAME)`;

@@ -178,7 +178,8 @@ export function buildPlan(
   // Services of one group share its host objects: a fleet of 10,000 hosts is held once, not once per service.
   const hostsOfGroup = new Map<string, PlannedHost[]>();
   const hostsOf = (service: string): PlannedHost[] => {
-    const group = groupOf(config, service);
+    // Local and ssh services of one group resolve its hosts differently (roots, connection settings).
+    const group = `${groupOf(config, service)}\u0000${config.services[service]?.provider ?? config.defaults.provider}`;
     let hosts = hostsOfGroup.get(group);
     if (hosts === undefined) {
       hosts = hostsFor(config, project.projectDir, envName, service);

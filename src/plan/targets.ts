@@ -3,15 +3,37 @@
  * with their deploy roots resolved.
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import type { PlannedHost } from '../model/plan.js';
+import type { PlannedHost, SshTarget } from '../model/plan.js';
 import type { Config, HostConfig } from '../model/schema.js';
 
 export function groupOf(config: Config, service: string): string {
   return config.services[service]?.group ?? service;
 }
 
-function normalizeHost(host: HostConfig): { name: string; root?: string; vars: Record<string, string> } {
+type HostObject = Exclude<HostConfig, string>;
+
+function normalizeHost(host: HostConfig): HostObject {
   return typeof host === 'string' ? { name: host, vars: {} } : host;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_KEEPALIVE_MS = 15_000;
+
+/** SSH settings of one host: `defaults.ssh`, then the environment's `ssh`, then the host's own port and user. */
+function sshTarget(config: Config, projectDir: string, environment: string, host: HostObject): SshTarget {
+  const settings = { ...config.defaults.ssh, ...config.environments[environment]?.ssh };
+  const path = (p: string | undefined) => (p === undefined ? null : resolve(projectDir, p));
+  return {
+    port: host.port ?? settings.port ?? 22,
+    user: host.user ?? settings.user ?? null,
+    identityFile: path(settings.identityFile),
+    knownHostsFile: path(settings.knownHosts),
+    jump: settings.jumpHost
+      ? { address: settings.jumpHost.address, port: settings.jumpHost.port, user: settings.jumpHost.user ?? null }
+      : null,
+    connectTimeoutMs: settings.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepaliveMs: settings.keepaliveInterval ?? DEFAULT_KEEPALIVE_MS,
+  };
 }
 
 /** The hosts a service is deployed to in an environment (empty when its group is absent there). */
@@ -24,15 +46,22 @@ export function hostsFor(
   const env = config.environments[environment];
   const group = env?.groups[groupOf(config, service)];
   if (group === undefined) return [];
+  const remote = (config.services[service]?.provider ?? config.defaults.provider) === 'ssh';
   return group.hosts.map((raw) => {
     const host = normalizeHost(raw);
+    const address = host.address ?? host.name;
+    if (remote) {
+      const settings = { ...config.defaults.ssh, ...env?.ssh };
+      const root = host.root ?? settings.root ?? 'marshal';
+      return { name: host.name, address, root, vars: host.vars, ssh: sshTarget(config, projectDir, environment, host) };
+    }
     const root =
       host.root === undefined
         ? join(projectDir, '.marshal', 'hosts', environment, host.name)
         : isAbsolute(host.root)
           ? host.root
           : resolve(projectDir, host.root);
-    return { name: host.name, root, vars: host.vars };
+    return { name: host.name, address, root, vars: host.vars, ssh: null };
   });
 }
 

@@ -45,7 +45,7 @@ export function targetContext(root: string, projectDir: string, service = 'api')
   return {
     environment: 'staging',
     service,
-    host: { name: 'web1', root, vars: {} },
+    host: { name: 'web1', address: 'web1', root, vars: {}, ssh: null },
     projectDir,
   };
 }
