@@ -73,14 +73,13 @@ export async function runWithProgress(
       throw new MarshalError('INTERNAL', `run #${outcome.runId} vanished from the store`);
     const counts = await store.countSteps(outcome.runId);
     // A succeeded run can have hundreds of thousands of steps: only failures and rollbacks are listed.
-    const steps =
-      outcome.state === 'succeeded'
-        ? []
-        : await store.getSteps(outcome.runId, { states: ['failed', 'succeeded'] });
+    const clean = outcome.state === 'succeeded' && (counts.failed ?? 0) === 0;
+    const steps = clean ? [] : await store.getSteps(outcome.runId, { states: ['failed', 'succeeded'] });
     const listed = steps.filter((s) => s.state === 'failed' || s.stepId.startsWith('rollback/'));
     const exitCode = exitCodeForRunState(outcome.state);
-    if (globals.json)
-      printJson({ run: { ...run, plan: undefined }, counts, failedOrRollback: listed, exitCode });
+    if (globals.json) {
+      printJson({ run: { ...run, plan: undefined }, counts, failedOrRollback: listed, warnings: outcome.warnings ?? [], exitCode });
+    }
     else print(renderOutcome(run, counts, listed));
     return exitCode;
   } finally {

@@ -255,6 +255,54 @@ describe('engine: failure, skip, rollback', () => {
   });
 });
 
+describe('engine: rolling failure budgets', () => {
+  const fleet = (maxFailures: number | string) => ({
+    services: {
+      api: {
+        group: 'app',
+        strategy: { type: 'rolling', batchSize: 1, maxFailures },
+        artifact: 'build/{{ version }}',
+        health: { command: 'check' },
+      },
+    },
+    environments: { dev: { groups: { app: { hosts: ['h1', 'h2', 'h3', 'h4', 'h5'] } } } },
+  });
+
+  it('succeeds within the budget, naming the failed host and leaving the others on the new version', async () => {
+    const { deps, store, provider, plan } = setup(fleet('20%'), { 'api/h2/health': { failTimes: Number.POSITIVE_INFINITY } });
+    const outcome = await startRun(deps, plan());
+    expect(outcome.state).toBe('succeeded');
+    expect(outcome.warnings?.[0]).toContain('api/h2');
+    expect(provider.applied().some((k) => k.endsWith('/restore'))).toBe(false);
+    const targets = await store.getTargets('dev');
+    expect(targets.map((t) => `${t.target}:${t.version}:${t.healthy}`)).toEqual([
+      'h1:v2:true',
+      'h2:v2:false',
+      'h3:v2:true',
+      'h4:v2:true',
+      'h5:v2:true',
+    ]);
+  });
+
+  it('over the budget stops starting hosts and rolls back every host it changed', async () => {
+    const { deps, store, provider, plan } = setup(fleet(1), {
+      'api/h2/health': { failTimes: Number.POSITIVE_INFINITY },
+      'api/h3/health': { failTimes: Number.POSITIVE_INFINITY },
+    });
+    const outcome = await startRun(deps, plan());
+    expect(outcome.state).toBe('rolled_back');
+    expect(outcome.error?.message).toContain('api: 2 of 5 targets failed (allowed 1)');
+    // h4 and h5 were never started; h1..h3 were changed and are restored.
+    expect(provider.applied().filter((k) => k.startsWith('api/h4') || k.startsWith('api/h5'))).toEqual([]);
+    expect(provider.applied().filter((k) => k.endsWith('/restore')).sort()).toEqual([
+      'api/h1/restore',
+      'api/h2/restore',
+      'api/h3/restore',
+    ]);
+    expect(await store.getTargets('dev')).toEqual([]);
+  });
+});
+
 describe('engine: cancellation and resume', () => {
   it('stops cleanly on cancel, stays resumable, and resume does not repeat finished steps', async () => {
     const raw = {

@@ -18,6 +18,7 @@ import {
   STEP,
   type TouchedTargets,
 } from '../plan/index.js';
+import { FailureBudget } from './budget.js';
 import { Journal, type RunObserver } from './journal.js';
 import { createVisitor } from './step.js';
 
@@ -32,6 +33,8 @@ export interface RunOutcome {
   runId: number;
   state: RunState;
   error: SerializedError | null;
+  /** A succeeded run's failed targets within their budget. */
+  warnings?: string[];
 }
 
 const NEVER = new AbortController().signal;
@@ -92,10 +95,16 @@ export function touchedTargets(plan: Plan, steps: readonly StepRecord[]): Touche
   return touched;
 }
 
+/** A gate that judged a failure budget exceeded. */
+function gateFailed(graph: RunGraph, outcomes: VertexOutcome[]): boolean {
+  return outcomes.some((o, v) => o === 'failed' && graph.kind[v] !== STEP);
+}
+
 function runError(
   graph: RunGraph,
   outcomes: VertexOutcome[],
   steps: ReadonlyMap<string, StepRecord>,
+  budgets: string[] = [],
 ): SerializedError {
   const failed = outcomes.flatMap((o, v) =>
     o === 'failed' && graph.kind[v] === STEP ? [graph.stepId(v)] : [],
@@ -106,7 +115,8 @@ function runError(
     first === undefined
       ? 'the run failed'
       : `${first} failed${cause ? `: ${cause.message}` : ''}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`;
-  return { code: 'RUN_FAILED', message, details: { failedSteps: failed } };
+  const over = budgets.length > 0 ? `${budgets.join('; ')} — ` : '';
+  return { code: 'RUN_FAILED', message: `${over}${message}`, details: { failedSteps: failed } };
 }
 
 export async function executeRun(
@@ -142,6 +152,7 @@ export async function executeRun(
     if (run.state !== 'rolling_back') {
       await state('running');
       const graph = buildDeployGraph(plan);
+      const budget = new FailureBudget(plan);
       const visit = createVisitor({
         plan,
         runId,
@@ -151,6 +162,7 @@ export async function executeRun(
         clock,
         signal,
         prior,
+        budget,
       });
       const result = await walk({
         graph: graph.graph,
@@ -159,20 +171,27 @@ export async function executeRun(
         known: knownFrom(graph, prior),
         visit,
         signal,
+        // A failed target within its service's budget does not stop the rollout; one over it does.
+        stopsWalk: (v) => graph.kind[v] !== STEP || budget.fail(graph.service[v] as number, graph.target[v] as number),
+        // Gates of a service that tolerates failures judge them instead of being skipped.
+        runsAfterFailure: (v) => graph.kind[v] !== STEP && budget.tolerates(graph.service[v] as number),
       });
-      const failed = result.outcomes.includes('failed');
+      const failed = result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
+      const unfinished = result.outcomes.some((o) => o === 'cancelled' || o === 'not-run');
       // After a cancellation, steps that did not run stay pending: resume runs them.
-      if (failed) await journal.record(...skippedEvents(graph, result.outcomes, runId, clock.now()));
-      if (!failed && !result.outcomes.some((o) => o === 'cancelled' || o === 'not-run')) {
-        await state('succeeded');
-        return { runId, state: 'succeeded', error: null };
+      if (failed || !unfinished) await journal.record(...skippedEvents(graph, result.outcomes, runId, clock.now()));
+      if (!failed && !unfinished) {
+        const tolerated = budget.tolerated();
+        const note = tolerated.length > 0 ? `succeeded with failed targets within budget: ${tolerated.join(', ')}` : undefined;
+        await state('succeeded', undefined, note);
+        return { runId, state: 'succeeded', error: null, ...(tolerated.length > 0 ? { warnings: [note as string] } : {}) };
       }
       if (!failed) {
         const error = new MarshalError('CANCELLED', `run #${runId} was interrupted`).toJSON();
         await state('cancelled', error, 'interrupted');
         return { runId, state: 'cancelled', error };
       }
-      failure = runError(graph, result.outcomes, await stepMap());
+      failure = runError(graph, result.outcomes, await stepMap(), budget.describeOver());
       if (!plan.rollbackOnFailure) {
         await state('failed', failure, 'rollback disabled (--no-rollback): targets left as they failed');
         return { runId, state: 'failed', error: failure };

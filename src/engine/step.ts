@@ -18,6 +18,7 @@ import {
   STEP,
   targetContext,
 } from '../plan/index.js';
+import type { FailureBudget } from './budget.js';
 import type { Journal } from './journal.js';
 
 export interface StepRunnerContext {
@@ -31,6 +32,8 @@ export interface StepRunnerContext {
   signal: AbortSignal;
   /** Step records from before a resume, by step id. */
   prior: ReadonlyMap<string, StepRecord>;
+  /** Failure budgets of rolling services (deploy walk only): gates judge them. */
+  budget?: FailureBudget;
 }
 
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
@@ -197,11 +200,12 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
         ctx.journal.enqueue(targetChanged(v, true));
         return 'ok';
       case BATCH_GATE: {
+        if (ctx.budget?.over(graph.service[v] as number)) return 'failed';
         const pauseMs = plan.services[graph.service[v] as number]?.pauseMs ?? 0;
         return pauseMs > 0 ? pause(pauseMs) : 'ok';
       }
       default:
-        return 'ok';
+        return ctx.budget?.over(graph.service[v] as number) ? 'failed' : 'ok';
     }
   };
 }

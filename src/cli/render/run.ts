@@ -131,6 +131,14 @@ export function renderOutcome(
     color.dim(`  ${counts.succeeded ?? 0} of ${total} steps succeeded`),
   ];
   const failed = steps.filter((s) => s.state === 'failed');
+  if (run.state === 'succeeded' && failed.length > 0) {
+    const hosts = new Set(failed.map((f) => f.stepId.split('/').slice(0, 2).join('/')));
+    lines.push(
+      color.yellow(
+        `  warning: ${hosts.size} target${hosts.size === 1 ? '' : 's'} failed within the failure budget and were left as they are: ${[...hosts].join(', ')}`,
+      ),
+    );
+  }
   for (const f of failed)
     lines.push(`  ${color.red('failed')}  ${f.stepId}: [${f.error?.code}] ${f.error?.message}`);
   const skipped = counts.skipped ?? 0;
