@@ -78,9 +78,14 @@ export async function runWithProgress(
     const listed = steps.filter((s) => s.state === 'failed' || s.stepId.startsWith('rollback/'));
     const exitCode = exitCodeForRunState(outcome.state);
     if (globals.json) {
-      printJson({ run: { ...run, plan: undefined }, counts, failedOrRollback: listed, warnings: outcome.warnings ?? [], exitCode });
-    }
-    else print(renderOutcome(run, counts, listed));
+      printJson({
+        run: { ...run, plan: undefined },
+        counts,
+        failedOrRollback: listed,
+        warnings: outcome.warnings ?? [],
+        exitCode,
+      });
+    } else print(renderOutcome(run, counts, listed));
     return exitCode;
   } finally {
     progress?.stop();

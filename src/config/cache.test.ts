@@ -67,3 +67,47 @@ describe('loadProjectCached', () => {
     expect(() => loadProjectCached(p.file)).toThrow(/problem/);
   });
 });
+
+describe('hosts files', () => {
+  it('load hosts from a file beside the environment, and the cache follows the file', () => {
+    const dir = writeProject({
+      'marshal.yaml': `${service('api', 'echo one')}environments:\n  dev:\n    groups:\n      app: { hostsFile: inventory/dev.yaml }\n`,
+      'inventory/dev.yaml': '- h1\n- { name: h2, address: 10.0.0.2, vars: { zone: b } }\n',
+    });
+    dirs.push(dir);
+    const file = join(dir, 'marshal.yaml');
+    const first = loadProjectCached(file).project;
+    expect(first.config.environments.dev?.groups.app?.hosts).toEqual([
+      'h1',
+      { name: 'h2', address: '10.0.0.2', vars: { zone: 'b' } },
+    ]);
+    expect(first.files).toContain(join(dir, 'inventory/dev.yaml'));
+    saveProjectCache(first);
+    expect(loadProjectCached(file).fromCache).toBe(true);
+    writeFileSync(join(dir, 'inventory/dev.yaml'), '- h1\n- h3\n');
+    const changed = loadProjectCached(file);
+    expect(changed.fromCache).toBe(false);
+    expect(changed.project.config.environments.dev?.groups.app?.hosts).toEqual(['h1', 'h3']);
+  });
+
+  it('locates a problem in the hosts file itself', () => {
+    const dir = writeProject({
+      'marshal.yaml': `${service('api', 'echo one')}environments:\n  dev:\n    groups:\n      app: { hostsFile: hosts.yaml }\n`,
+      'hosts.yaml': '- h1\n- { name: h2, prot: 22 }\n',
+    });
+    dirs.push(dir);
+    expect(() => loadProjectCached(join(dir, 'marshal.yaml'))).toThrow(
+      expect.objectContaining({
+        details: expect.objectContaining({
+          problems: [
+            expect.objectContaining({
+              file: join(dir, 'hosts.yaml'),
+              line: 2,
+              message: expect.stringContaining('"prot"'),
+            }),
+          ],
+        }),
+      }),
+    );
+  });
+});

@@ -45,8 +45,10 @@ function readEntry(configFile: string): Project | undefined {
   if (hashFile(configFile) !== entry.hashes[configFile]) return undefined;
   // The root is unchanged, so are its include entries; their globs may match other files now.
   const files = includedFiles(configFile, dirname(configFile), entry.include);
-  if (files === undefined || files.join('\n') !== entry.project.files.slice(1).join('\n')) return undefined;
-  for (const file of files) if (hashFile(file) !== entry.hashes[file]) return undefined;
+  // Included files come right after the root; hosts files, named inside them, after those.
+  const read = entry.project.files.slice(1);
+  if (files === undefined || files.some((file, i) => read[i] !== file)) return undefined;
+  for (const file of read) if (hashFile(file) !== entry.hashes[file]) return undefined;
   return entry.project;
 }
 

@@ -154,7 +154,7 @@ function checkHosts({ config, locator }: CheckContext): ConfigProblem[] {
     const byName = new Map<string, SeenHost>();
     const byRoot = new Map<string, { name: string; path: ConfigPath }>();
     for (const [groupName, group] of Object.entries(env.groups)) {
-      group.hosts.forEach((host, index) => {
+      (group.hosts ?? []).forEach((host, index) => {
         const path = ['environments', envName, 'groups', groupName, 'hosts', index];
         const h = typeof host === 'string' ? { name: host, root: undefined, vars: {} } : host;
         const vars = JSON.stringify(Object.entries(h.vars).sort(([a], [b]) => (a < b ? -1 : 1)));

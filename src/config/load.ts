@@ -10,6 +10,7 @@ import type { ConfigProblem, Project } from '../model/project.js';
 import { type Config, IncludedFile, ProjectFile } from '../model/schema.js';
 import { semanticProblems } from './checks.js';
 import { configDigest } from './digest.js';
+import { expandHostsFiles } from './hosts-file.js';
 import { readIncludes } from './includes.js';
 import { zodProblems } from './issues.js';
 import { Locator, type Section } from './locator.js';
@@ -57,13 +58,18 @@ export function loadProject(file: string): Project {
 
   if (problems.length === 0 && rootConfig !== undefined) {
     const config = merge(rootConfig, includedConfigs);
+    const hostFiles = expandHostsFiles(config, locator);
+    problems.push(...hostFiles.problems);
+    files.push(...hostFiles.files);
     const serviceDirs: Record<string, string> = {};
     for (const name of Object.keys(config.services))
       serviceDirs[name] = locator.sourceOf(['services', name]).dir;
-    problems.push(
-      ...semanticProblems({ config, locator, serviceDirs }),
-      ...templateProblems(config, locator),
-    );
+    if (problems.length === 0) {
+      problems.push(
+        ...semanticProblems({ config, locator, serviceDirs }),
+        ...templateProblems(config, locator),
+      );
+    }
     if (problems.length === 0) {
       return {
         config,

@@ -56,7 +56,9 @@ export class FailureBudget {
     for (const [s, targets] of this.failed) {
       const svc = this.plan.services[s];
       if (svc === undefined || !this.over(s)) continue;
-      out.push(`${svc.name}: ${targets.size} of ${svc.targets.length} targets failed (allowed ${svc.maxFailures})`);
+      out.push(
+        `${svc.name}: ${targets.size} of ${svc.targets.length} targets failed (allowed ${svc.maxFailures})`,
+      );
     }
     return out;
   }

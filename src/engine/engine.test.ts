@@ -269,7 +269,9 @@ describe('engine: rolling failure budgets', () => {
   });
 
   it('succeeds within the budget, naming the failed host and leaving the others on the new version', async () => {
-    const { deps, store, provider, plan } = setup(fleet('20%'), { 'api/h2/health': { failTimes: Number.POSITIVE_INFINITY } });
+    const { deps, store, provider, plan } = setup(fleet('20%'), {
+      'api/h2/health': { failTimes: Number.POSITIVE_INFINITY },
+    });
     const outcome = await startRun(deps, plan());
     expect(outcome.state).toBe('succeeded');
     expect(outcome.warnings?.[0]).toContain('api/h2');
@@ -294,11 +296,12 @@ describe('engine: rolling failure budgets', () => {
     expect(outcome.error?.message).toContain('api: 2 of 5 targets failed (allowed 1)');
     // h4 and h5 were never started; h1..h3 were changed and are restored.
     expect(provider.applied().filter((k) => k.startsWith('api/h4') || k.startsWith('api/h5'))).toEqual([]);
-    expect(provider.applied().filter((k) => k.endsWith('/restore')).sort()).toEqual([
-      'api/h1/restore',
-      'api/h2/restore',
-      'api/h3/restore',
-    ]);
+    expect(
+      provider
+        .applied()
+        .filter((k) => k.endsWith('/restore'))
+        .sort(),
+    ).toEqual(['api/h1/restore', 'api/h2/restore', 'api/h3/restore']);
     expect(await store.getTargets('dev')).toEqual([]);
   });
 });

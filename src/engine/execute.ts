@@ -172,19 +172,30 @@ export async function executeRun(
         visit,
         signal,
         // A failed target within its service's budget does not stop the rollout; one over it does.
-        stopsWalk: (v) => graph.kind[v] !== STEP || budget.fail(graph.service[v] as number, graph.target[v] as number),
+        stopsWalk: (v) =>
+          graph.kind[v] !== STEP || budget.fail(graph.service[v] as number, graph.target[v] as number),
         // Gates of a service that tolerates failures judge them instead of being skipped.
         runsAfterFailure: (v) => graph.kind[v] !== STEP && budget.tolerates(graph.service[v] as number),
       });
-      const failed = result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
+      const failed =
+        result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
       const unfinished = result.outcomes.some((o) => o === 'cancelled' || o === 'not-run');
       // After a cancellation, steps that did not run stay pending: resume runs them.
-      if (failed || !unfinished) await journal.record(...skippedEvents(graph, result.outcomes, runId, clock.now()));
+      if (failed || !unfinished)
+        await journal.record(...skippedEvents(graph, result.outcomes, runId, clock.now()));
       if (!failed && !unfinished) {
         const tolerated = budget.tolerated();
-        const note = tolerated.length > 0 ? `succeeded with failed targets within budget: ${tolerated.join(', ')}` : undefined;
+        const note =
+          tolerated.length > 0
+            ? `succeeded with failed targets within budget: ${tolerated.join(', ')}`
+            : undefined;
         await state('succeeded', undefined, note);
-        return { runId, state: 'succeeded', error: null, ...(tolerated.length > 0 ? { warnings: [note as string] } : {}) };
+        return {
+          runId,
+          state: 'succeeded',
+          error: null,
+          ...(tolerated.length > 0 ? { warnings: [note as string] } : {}),
+        };
       }
       if (!failed) {
         const error = new MarshalError('CANCELLED', `run #${runId} was interrupted`).toJSON();

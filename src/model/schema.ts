@@ -183,7 +183,10 @@ export const Host = union([
   Name,
   strictObject({
     name: Name.describe('Host name, unique in the environment.'),
-    address: string().min(1).optional().describe('Where to reach it (ssh): a host name or IP; defaults to the name.'),
+    address: string()
+      .min(1)
+      .optional()
+      .describe('Where to reach it (ssh): a host name or IP; defaults to the name.'),
     port: Port.optional().describe('SSH port; defaults to `ssh.port`.'),
     user: string().min(1).optional().describe('SSH user; defaults to `ssh.user`.'),
     root: string()
@@ -194,6 +197,22 @@ export const Host = union([
     vars: Variables.default({}).describe('Per-host values, usable as `{{ host.NAME }}`.'),
   }),
 ]);
+
+/** Hosts listed in a separate file (YAML or JSON): a list of hosts, as under `hosts:`. */
+export const HostList = array(Host).min(1);
+
+export const HostGroup = strictObject({
+  hosts: HostList.optional().describe('Hosts of the group.'),
+  hostsFile: string()
+    .optional()
+    .describe(
+      'A YAML or JSON file (relative to the file that declares the environment) holding the list of hosts.',
+    ),
+})
+  .refine((g) => (g.hosts === undefined) !== (g.hostsFile === undefined), {
+    message: 'a group needs exactly one of hosts or hostsFile',
+  })
+  .describe('A target group: its hosts, inline or from a file.');
 
 export const JumpHost = strictObject({
   address: string().min(1).describe('Bastion host name or IP.'),
@@ -206,26 +225,30 @@ export const SshSettings = strictObject({
   port: Port.optional().describe('Port; default 22.'),
   identityFile: string()
     .optional()
-    .describe('Private key file (relative to the project directory); without it the SSH agent (SSH_AUTH_SOCK) is used.'),
+    .describe(
+      'Private key file (relative to the project directory); without it the SSH agent (SSH_AUTH_SOCK) is used.',
+    ),
   knownHosts: string()
     .optional()
     .describe(
       'known_hosts file pinning host keys (relative to the project directory); default `~/.ssh/known_hosts`. Unknown or changed keys are refused.',
     ),
   jumpHost: JumpHost.optional().describe('A bastion every connection goes through.'),
-  root: string().optional().describe('Deploy root on hosts that do not set one; default `marshal` (in the user’s home).'),
+  root: string()
+    .optional()
+    .describe('Deploy root on hosts that do not set one; default `marshal` (in the user’s home).'),
   connectTimeout: Duration.optional().describe('Time a connection may take; default 10s.'),
   keepaliveInterval: Duration.optional().describe('Keep-alive probes on idle connections; default 15s.'),
-}).describe('How to reach hosts over SSH (provider `ssh`). Environment settings override `defaults.ssh` key by key.');
+}).describe(
+  'How to reach hosts over SSH (provider `ssh`). Environment settings override `defaults.ssh` key by key.',
+);
 
 export const Environment = strictObject({
   description: string().optional().describe('Free text, shown in status and the UI.'),
   variables: Variables.default({}),
   concurrency: number().int().min(1).optional().describe('Most steps running at once in this environment.'),
   ssh: SshSettings.optional(),
-  groups: record(Name, strictObject({ hosts: array(Host).min(1).describe('Hosts of the group.') }))
-    .default({})
-    .describe('Target groups and their hosts.'),
+  groups: record(Name, HostGroup).default({}).describe('Target groups and their hosts.'),
 }).describe('A place services are deployed to.');
 
 export const Defaults = strictObject({

@@ -29,7 +29,11 @@ function sshTarget(config: Config, projectDir: string, environment: string, host
     identityFile: path(settings.identityFile),
     knownHostsFile: path(settings.knownHosts),
     jump: settings.jumpHost
-      ? { address: settings.jumpHost.address, port: settings.jumpHost.port, user: settings.jumpHost.user ?? null }
+      ? {
+          address: settings.jumpHost.address,
+          port: settings.jumpHost.port,
+          user: settings.jumpHost.user ?? null,
+        }
       : null,
     connectTimeoutMs: settings.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepaliveMs: settings.keepaliveInterval ?? DEFAULT_KEEPALIVE_MS,
@@ -47,13 +51,19 @@ export function hostsFor(
   const group = env?.groups[groupOf(config, service)];
   if (group === undefined) return [];
   const remote = (config.services[service]?.provider ?? config.defaults.provider) === 'ssh';
-  return group.hosts.map((raw) => {
+  return (group.hosts ?? []).map((raw) => {
     const host = normalizeHost(raw);
     const address = host.address ?? host.name;
     if (remote) {
       const settings = { ...config.defaults.ssh, ...env?.ssh };
       const root = host.root ?? settings.root ?? 'marshal';
-      return { name: host.name, address, root, vars: host.vars, ssh: sshTarget(config, projectDir, environment, host) };
+      return {
+        name: host.name,
+        address,
+        root,
+        vars: host.vars,
+        ssh: sshTarget(config, projectDir, environment, host),
+      };
     }
     const root =
       host.root === undefined
