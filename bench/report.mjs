@@ -30,15 +30,16 @@ export function machine(cpus) {
 
 const s = (x) => `${x.toFixed(3)} s`;
 
-export function writeReport({ rows, startup, scale, runs, command, machine: m, write }) {
+export function writeReport({ rows, startup, scale, fleet, runs, command, machine: m, write }) {
   const lines = [
     '# Benchmarks',
     '',
     'Marshal against GNU make (the limit for running a graph of commands) and Terraform',
     '(`terraform_data` + `local-exec`), on the same workloads, interleaved (A B A B …) after',
     `a warm-up round; ${runs} timed runs each. Wall time and peak RSS of the largest process.`,
-    'Marshal runs with its durable store (SQLite, WAL, `synchronous=FULL`): every state change',
-    'is on disk before it is acted on, the same settings the kill -9 + resume test uses.',
+    'Marshal runs with its durable store: every state change is on disk (an fdatasync of the',
+    'SQLite WAL, shared by the commits made while it runs) before it is acted on — the same',
+    'settings the kill -9 + resume test uses.',
     '',
     `Command: \`${command}\` (from a clean clone: \`npm ci && npm run bench\`)`,
     '',
@@ -71,6 +72,24 @@ export function writeReport({ rows, startup, scale, runs, command, machine: m, w
   if (scale) {
     lines.push('', '## Scale', '', '| measurement | result |', '| --- | --- |');
     for (const [k, v] of Object.entries(scale)) lines.push(`| ${k} | ${v} |`);
+  }
+  if (fleet) {
+    lines.push(
+      '',
+      '## Fleet over SSH',
+      '',
+      `50 real sshd hosts on this machine (own users, ports and host keys), batches of 10: upload a release,`,
+      'switch `current`, check it. Marshal (ssh provider, one pooled connection per host) against',
+      `ansible-playbook (${version('ansible-playbook')}, \`serial: 10\`, pipelining, ControlPersist), interleaved; ${fleet.runs} runs each after a warm-up.`,
+      '',
+      '| tool | median | min | max | peak RSS |',
+      '| --- | --- | --- | --- | --- |',
+      ...['marshal', 'ansible'].map(
+        (t) => `| ${t} | ${s(fleet[t].median)} | ${s(fleet[t].min)} | ${s(fleet[t].max)} | ${fleet[t].rssMiB.toFixed(0)} MiB |`,
+      ),
+      '',
+      `Marshal is ${(fleet.ansible.median / fleet.marshal.median).toFixed(1)}× faster than Ansible (medians).`,
+    );
   }
   const text = `${lines.join('\n')}\n`;
   if (write) writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), text);

@@ -2,12 +2,16 @@
 // same workloads, interleaved (A B A B …) after a warm-up round; medians, min, max, peak RSS, ratio
 // to make. Writes docs/benchmarks.md unless --smoke or --no-write.
 //
-//   node bench/run.mjs [--runs 7] [--only W1-100,W2] [--no-terraform] [--no-scale] [--smoke] [--no-write]
+//   node bench/run.mjs [--runs 7] [--only W1-100,W2] [--no-terraform] [--no-scale] [--no-fleet] [--smoke] [--no-write]
+//
+// The fleet workload (50 sshd hosts, Marshal against ansible-playbook) runs when sshd and
+// ansible-playbook are installed and we are root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { machine, median, writeReport } from './report.mjs';
+import { fleetBenchmark } from './fleet.mjs';
 import { scaleBenchmarks } from './scale.mjs';
 import { generate, prepareArtifact, SMOKE, WORKLOADS } from './workloads.mjs';
 
@@ -111,6 +115,18 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run
 const rows = workloads.flatMap(([name, w]) => benchWorkload(name, w));
 const startup = startupTime();
 const scale = flag('no-scale') ? null : await scaleBenchmarks(root, outDir, { smoke });
+const canFleet = !smoke && !flag('no-fleet') && has('ansible-playbook') && has('/usr/sbin/sshd') && process.getuid?.() === 0;
+let fleet = null;
+if (canFleet) {
+  const samples = await fleetBenchmark(root, outDir, { runs: Math.min(runs, 5), measure });
+  const summary = (list) => ({
+    median: median(list.map((s) => s.wall)),
+    min: Math.min(...list.map((s) => s.wall)),
+    max: Math.max(...list.map((s) => s.wall)),
+    rssMiB: Math.max(...list.map((s) => s.rssMiB)),
+  });
+  fleet = { marshal: summary(samples.marshal), ansible: summary(samples.ansible), runs: samples.marshal.length };
+}
 const command = `node bench/run.mjs ${args.join(' ')}`.trim();
-const report = writeReport({ rows, startup, scale, runs, command, machine: machine(cpus()), write: !smoke && !flag('no-write') });
+const report = writeReport({ rows, startup, scale, fleet, runs, command, machine: machine(cpus()), write: !smoke && !flag('no-write') });
 process.stdout.write(report);

@@ -6,9 +6,11 @@ import { MarshalError } from '../model/errors.js';
 import type { Provider, ProviderRegistry } from '../model/provider.js';
 import { LocalProvider } from './local/index.js';
 import { SimulateProvider } from './simulate/provider.js';
+import { SshProvider } from './ssh/index.js';
 
 const FACTORIES: Record<string, () => Provider> = {
   local: () => new LocalProvider(),
+  ssh: () => new SshProvider(),
   simulate: () => new SimulateProvider(),
 };
 
@@ -51,3 +53,4 @@ export function createProviders(): Providers {
 
 export { runHealthChecks } from './health/index.js';
 export { LocalProvider, readLocalTarget } from './local/index.js';
+export { SshProvider } from './ssh/index.js';
