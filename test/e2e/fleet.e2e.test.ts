@@ -18,11 +18,11 @@ let fleet: SshdHosts;
 let project: TempProject;
 const ports: number[] = [];
 
-/** The project: one service `web` on every host, rolled out two hosts at a time. */
+/** The project: one service `app` on every host, rolled out two hosts at a time. */
 function writeConfig(options: { maxFailures: number; broken?: Record<string, string> }): void {
   const hosts = fleet.hosts.map((h, i) => {
     const broken = options.broken?.[h.name] ?? 'none';
-    return `          - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, user: ${h.user}, root: ${h.root}, vars: { web_port: ${ports[i]}, broken: ${broken} } }`;
+    return `          - { name: ${h.name}, address: 127.0.0.1, port: ${h.port}, user: ${h.user}, root: ${h.root}, vars: { app_port: ${ports[i]}, broken: ${broken} } }`;
   });
   project.write(
     'marshal.yaml',
@@ -33,16 +33,16 @@ function writeConfig(options: { maxFailures: number; broken?: Record<string, str
     knownHosts: ${fleet.knownHostsFile}
     connectTimeout: 3s
 services:
-  web:
+  app:
     group: fleet
     artifact: build/{{ version }}
     strategy: { type: rolling, batchSize: 2, maxFailures: ${options.maxFailures} }
     start:
       command: ${process.execPath} server.mjs
-      port: "{{ host.web_port }}"
+      port: "{{ host.app_port }}"
       env: { BROKEN: "{{ host.broken }}" }
     health:
-      http: { url: "http://127.0.0.1:{{ host.web_port }}/health" }
+      http: { url: "http://127.0.0.1:{{ host.app_port }}/health" }
       interval: 100ms
       failureThreshold: 8
   job:
@@ -64,19 +64,21 @@ ${hosts[0]}
   );
 }
 
+/** A release of the demo app (examples/shop/app) as its build script makes it. */
 function build(version: string): void {
   const dir = join(project.dir, 'build', version);
   mkdirSync(dir, { recursive: true });
-  cpSync(join(ROOT, 'test/e2e/fixtures/fleet-app/server.mjs'), join(dir, 'server.mjs'));
-  writeFileSync(join(dir, 'VERSION'), `${version}\n`);
+  cpSync(join(ROOT, 'examples/shop/app'), dir, { recursive: true });
+  writeFileSync(join(dir, 'release.json'), JSON.stringify({ service: 'app', version }));
 }
 
 /** What a host runs: its `current` link and its HTTP answer. */
 async function live(index: number): Promise<{ current: string; answer: string }> {
   const host = fleet.hosts[index];
   if (!host) throw new Error(`no host ${index}`);
-  const current = readlinkSync(join(host.root, 'web', 'current'));
-  const answer = (await httpGet(`http://127.0.0.1:${ports[index]}/`)).body.trim();
+  const current = readlinkSync(join(host.root, 'app', 'current'));
+  // The demo app answers `<service> <version>`.
+  const answer = (await httpGet(`http://127.0.0.1:${ports[index]}/`)).body.trim().replace(/^app /, '');
   return { current, answer };
 }
 
@@ -90,7 +92,7 @@ async function everyHost(): Promise<string[]> {
 }
 
 const deploy = (version: string, ...more: string[]) =>
-  marshal(project.dir, ['deploy', 'prod', '--services', 'web', '--version', version, ...more]);
+  marshal(project.dir, ['deploy', 'prod', '--services', 'app', '--version', version, ...more]);
 
 beforeAll(async () => {
   fleet = await startSshdHosts(HOSTS);
@@ -125,7 +127,7 @@ describe('ssh fleet: rolling deploys through the CLI', () => {
     writeConfig({ maxFailures: 1, broken: { host3: 'v2' } });
     const result = await deploy('v2');
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/warning: 1 target failed within the failure budget.*web\/host3/);
+    expect(result.stdout).toMatch(/warning: 1 target failed within the failure budget.*app\/host3/);
     const hosts = await everyHost();
     expect(hosts.filter((_h, i) => i !== 2)).toEqual(
       Array.from({ length: HOSTS - 1 }, () => 'releases/v2=v2'),
@@ -140,7 +142,7 @@ describe('ssh fleet: rolling deploys through the CLI', () => {
     writeConfig({ maxFailures: 1, broken: { host1: 'v3', host3: 'v3' } });
     const result = await deploy('v3');
     expect(result.code, result.stdout + result.stderr).toBe(1);
-    expect(result.stdout).toContain('web: 2 of 6 targets failed (allowed 1)');
+    expect(result.stdout).toContain('app: 2 of 6 targets failed (allowed 1)');
     // Batches: host1+host2, host3+host4, host5+host6. The second failure (host3) stops the rollout:
     // host5 and host6 never start; host1..host4 were changed and are back on v2.
     expect(await everyHost()).toEqual(Array.from({ length: HOSTS }, () => 'releases/v2=v2'));
@@ -148,7 +150,7 @@ describe('ssh fleet: rolling deploys through the CLI', () => {
     const steps = JSON.parse(show.stdout).steps as { stepId: string; state: string }[];
     expect(
       steps.filter(
-        (s) => s.stepId.startsWith('web/host5/') && s.state !== 'pending' && s.state !== 'skipped',
+        (s) => s.stepId.startsWith('app/host5/') && s.state !== 'pending' && s.state !== 'skipped',
       ),
     ).toEqual([]);
     expect(
@@ -158,13 +160,13 @@ describe('ssh fleet: rolling deploys through the CLI', () => {
 
   it('a host whose sshd dies mid-rollout fails, and the rollout is rolled back', async () => {
     writeConfig({ maxFailures: 0 });
-    const running = marshal(project.dir, ['deploy', 'prod', '--services', 'web', '--version', 'v4']);
+    const running = marshal(project.dir, ['deploy', 'prod', '--services', 'app', '--version', 'v4']);
     const first = fleet.hosts[0];
     if (!first) throw new Error('no host');
     await waitFor(
       () => {
         try {
-          return readlinkSync(join(first.root, 'web', 'current')) === 'releases/v4';
+          return readlinkSync(join(first.root, 'app', 'current')) === 'releases/v4';
         } catch {
           return false;
         }
@@ -175,7 +177,7 @@ describe('ssh fleet: rolling deploys through the CLI', () => {
     fleet.kill('host6');
     const result = await running;
     expect(result.code, result.stdout + result.stderr).toBe(1);
-    expect(result.stdout).toMatch(/web\/host6\/\S+ .*host6/);
+    expect(result.stdout).toMatch(/app\/host6\/\S+ .*host6/);
     await fleet.restart('host6');
     expect(await everyHost()).toEqual(Array.from({ length: HOSTS }, () => 'releases/v2=v2'));
   });

@@ -28,6 +28,8 @@ async function fetchText(url) {
 const routes = {
   '/health': async () => {
     if (release.healthy === false) return [500, `unhealthy: ${release.defect}\n`];
+    // A host told that this version is broken on it (fleet tests: one bad host among many).
+    if (process.env.BROKEN === release.version) return [500, `unhealthy on this host: ${release.version}\n`];
     if (service === 'db' && schemaVersion() !== release.version) return [503, `schema ${schemaVersion()} != ${release.version}\n`];
     return [200, `ok ${service} ${release.version}\n`];
   },
