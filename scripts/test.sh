@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the end-to-end tests start for real: sshd hosts (the ssh provider).
 missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v pgrep >/dev/null || missing+=(procps)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "the tests need these Debian packages: ${missing[*]} (run as root, or install them first)" >&2

@@ -2,6 +2,8 @@ import { relative } from 'node:path';
 import { readProject } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export async function run(globals: GlobalOptions): Promise<number> {
   const project = readProject(globals);
   const services = Object.keys(project.config.services);
@@ -11,7 +13,7 @@ export async function run(globals: GlobalOptions): Promise<number> {
   } else {
     const files = project.files.map((f) => relative(process.cwd(), f) || f).join(', ');
     print(
-      `ok: ${files} — ${services.length} services, ${environments.length} environments (${environments.join(', ')})`,
+      `ok: ${files} — ${count(services.length, 'service')}, ${count(environments.length, 'environment')} (${environments.join(', ')})`,
     );
     print(`config digest ${project.digest.slice(0, 12)}`);
   }
