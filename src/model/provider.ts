@@ -23,7 +23,12 @@ export interface ProcessSpec {
   env: Record<string, string>;
   stopTimeoutMs: number;
   version: string;
+  /** The slot (blue-green, canary) the process runs in: its own link, pid file and log. */
+  slot?: Slot;
 }
+
+/** One of the two side-by-side instances of a service on a host (blue-green, canary). */
+export type Slot = 'blue' | 'green';
 
 export type Action =
   /** Copy an artifact directory into releases/<version>. */
@@ -33,14 +38,14 @@ export type Action =
    * and it exists, otherwise the project directory.
    */
   | { kind: 'exec'; command: string; version: string; env: Record<string, string>; inRelease: boolean }
-  /** Point `current` at releases/<version> atomically; keep the newest `keep` releases. */
-  | { kind: 'switch'; version: string; keep: number }
+  /** Point `current` (or `current-<slot>`) at releases/<version> atomically; keep the newest `keep` releases. */
+  | { kind: 'switch'; version: string; keep: number; slot?: Slot }
   /** (Re)start the service process from `current`. */
   | { kind: 'start'; process: ProcessSpec }
-  /** Probe until healthy or out of attempts. */
-  | { kind: 'health'; checks: HealthCheckConfig[]; env: Record<string, string> }
-  /** Return the target to `version` (null: to nothing): switch back, restart or stop. */
-  | { kind: 'restore'; version: string | null; keep: number; process: ProcessSpec | null };
+  /** Probe until healthy or out of attempts (command checks run in the slot's release when given). */
+  | { kind: 'health'; checks: HealthCheckConfig[]; env: Record<string, string>; slot?: Slot }
+  /** Return the target (or one slot of it) to `version` (null: to nothing): switch back, restart or stop. */
+  | { kind: 'restore'; version: string | null; keep: number; process: ProcessSpec | null; slot?: Slot };
 
 export type ActionKind = Action['kind'];
 

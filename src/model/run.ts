@@ -77,6 +77,8 @@ export interface RunEventMap {
     version: string | null;
     previous: string | null;
     healthy?: boolean;
+    /** The slot serving traffic, for blue-green and canary services. */
+    slot?: 'blue' | 'green' | null;
   };
 }
 
@@ -123,6 +125,8 @@ export interface TargetState {
   previous: string | null;
   /** False while a run is changing the target, or after it failed there. */
   healthy: boolean;
+  /** The slot serving traffic (blue-green, canary), or null. */
+  slot: 'blue' | 'green' | null;
   runId: number;
   updatedAt: number;
 }

@@ -16,38 +16,10 @@ import {
   string,
   union,
 } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { Duration, Name, Variables, Version } from './schema-base.js';
+import { Analysis, BlueGreen, Canary, Router } from './schema-delivery.js';
 
-const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
-const nameText = 'lower-case letters, digits, ".", "_" and "-"; starts and ends with a letter or digit';
-
-export const Name = string().regex(NAME, { message: `must be a name: ${nameText}` });
-
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-/** Versions become directory names on targets, so they are restricted to a safe alphabet. */
-export const Version = string().regex(VERSION, {
-  message: 'must be a version: letters, digits, ".", "_", "+" and "-", starting with a letter or digit',
-});
-export function isValidVersion(value: string): boolean {
-  return VERSION.test(value);
-}
-
-/** A duration: `250ms`, `5s`, `1m30s`, or a number of milliseconds. */
-export const Duration = union([
-  number().int().nonnegative(),
-  string().regex(DURATION_PATTERN, { message: 'must be a duration such as 250ms, 5s, 1m30s' }),
-])
-  .transform((value) => parseDuration(value) as number)
-  .meta({ description: 'A duration: `250ms`, `5s`, `1m30s`, `2h`, or a number of milliseconds.' });
-
-/** Variables are strings; numbers and booleans are accepted and kept as their text. */
-const VariableValue = union([string(), number(), boolean()]).transform((v) => String(v));
-export const Variables = record(
-  string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)' }),
-  VariableValue,
-).meta({
-  description: 'Named values, usable as `{{ env.NAME }}` and exported to commands as environment variables.',
-});
+export { Duration, isValidVersion, Name, Variables, Version } from './schema-base.js';
 
 export const RetryPolicy = strictObject({
   attempts: number()
@@ -141,6 +113,8 @@ export const Strategy = discriminatedUnion('type', [
       .describe('Failed targets tolerated.'),
     pause: Duration.default(0).describe('Wait between batches.'),
   }),
+  BlueGreen,
+  Canary,
 ]).describe('How targets of a service are rolled out.');
 
 export const Service = strictObject({
@@ -248,6 +222,7 @@ export const Environment = strictObject({
   variables: Variables.default({}),
   concurrency: number().int().min(1).optional().describe('Most steps running at once in this environment.'),
   ssh: SshSettings.optional(),
+  routers: record(Name, Router).default({}).describe('Traffic routers that blue-green and canary services name.'),
   groups: record(Name, HostGroup).default({}).describe('Target groups and their hosts.'),
 }).describe('A place services are deployed to.');
 
@@ -275,6 +250,9 @@ export const ProjectFile = strictObject({
   defaults: Defaults.default(Defaults.parse({})),
   services: record(Name, Service).default({}).describe('The deployable units, by name.'),
   environments: record(Name, Environment).default({}).describe('Where services are deployed, by name.'),
+  analyses: record(Name, Analysis)
+    .default({})
+    .describe('Metric analyses, by name, that canary steps and blue-green promotions run.'),
 }).describe('A marshal.yaml file.');
 
 /** An included file may add services and environments, nothing else. */

@@ -36,6 +36,7 @@ const live = (service: string, target: string, version: string): TargetState => 
   version,
   previous: null,
   healthy: true,
+  slot: null,
   runId: 1,
   updatedAt: 0,
 });

@@ -165,6 +165,7 @@ export function changedTarget(event: EventOf<'target.changed'>, environment: str
     version: d.version,
     previous: d.previous,
     healthy: d.healthy ?? true,
+    slot: d.slot ?? null,
     runId: event.runId,
     updatedAt: event.at,
   };

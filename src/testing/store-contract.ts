@@ -302,6 +302,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
           version: '4',
           previous: '1',
           healthy: true,
+          slot: null,
           runId: dev.id,
           updatedAt: 20,
         },

@@ -34,8 +34,12 @@ export const UPLOAD_TEMP_PREFIX = '.upload-';
 
 const SERVICE = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 
-/** Every path of `service` under `root`. Throws PROVIDER_ERROR (not retryable) for unsafe input. */
-export function layout(root: string, service: string): LocalLayout {
+/**
+ * Every path of `service` under `root`. With a `slot` (blue-green, canary), the
+ * link, pid, version and log files are the slot's own (`current-blue`,
+ * `run/blue.pid`…); releases are shared. Throws PROVIDER_ERROR (not retryable) for unsafe input.
+ */
+export function layout(root: string, service: string, slot?: 'blue' | 'green'): LocalLayout {
   if (!isAbsolute(root)) {
     throw new MarshalError('PROVIDER_ERROR', `host root "${root}" is not an absolute path`, {
       retryable: false,
@@ -50,16 +54,17 @@ export function layout(root: string, service: string): LocalLayout {
   const serviceDir = join(root, service);
   const runDir = join(serviceDir, 'run');
   const logsDir = join(serviceDir, 'logs');
+  const name = slot ?? 'service';
   return {
     serviceDir,
     releasesDir: join(serviceDir, 'releases'),
-    current: join(serviceDir, 'current'),
+    current: join(serviceDir, slot === undefined ? 'current' : `current-${slot}`),
     runDir,
-    pidFile: join(runDir, 'service.pid'),
-    versionFile: join(runDir, 'service.version'),
-    startTimeFile: join(runDir, 'service.start'),
+    pidFile: join(runDir, `${name}.pid`),
+    versionFile: join(runDir, `${name}.version`),
+    startTimeFile: join(runDir, `${name}.start`),
     logsDir,
-    logFile: join(logsDir, 'service.log'),
+    logFile: join(logsDir, `${name}.log`),
   };
 }
 

@@ -4,7 +4,7 @@
  * repeat, so a resumed or retried step converges on the same state.
  */
 import { realpath } from 'node:fs/promises';
-import type { Action, Provider, StepIO, TargetContext } from '../../model/provider.js';
+import type { Action, Provider, Slot, StepIO, TargetContext } from '../../model/provider.js';
 import { throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
@@ -15,6 +15,13 @@ import { type LocalLayout, layout, releaseDir } from './layout.js';
 import { currentIs, currentVersion, isUploaded, removeCurrent, switchTo, upload } from './releases.js';
 import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopService } from './service.js';
 
+/** The slot an action works on (blue-green, canary), if any. */
+function slotOf(action: Action): Slot | undefined {
+  if (action.kind === 'start') return action.process.slot;
+  if (action.kind === 'switch' || action.kind === 'health' || action.kind === 'restore') return action.slot;
+  return undefined;
+}
+
 export class LocalProvider implements Provider {
   readonly name = 'local';
   /** Commands run in a pool of shells, created on first use, ended by close(). */
@@ -23,11 +30,11 @@ export class LocalProvider implements Provider {
   /** Paths of each (root, service), computed once: every step of a target needs them. */
   private readonly layouts = new Map<string, LocalLayout>();
 
-  private layoutOf(target: TargetContext): LocalLayout {
-    const key = `${target.host.root}\u0000${target.service}`;
+  private layoutOf(target: TargetContext, slot?: Slot): LocalLayout {
+    const key = `${target.host.root}\u0000${target.service}\u0000${slot ?? ''}`;
     let l = this.layouts.get(key);
     if (l === undefined) {
-      l = layout(target.host.root, target.service);
+      l = layout(target.host.root, target.service, slot);
       this.layouts.set(key, l);
     }
     return l;
@@ -39,7 +46,7 @@ export class LocalProvider implements Provider {
   }
 
   async isDone(action: Action, target: TargetContext, _io: StepIO): Promise<boolean> {
-    const l = this.layoutOf(target);
+    const l = this.layoutOf(target, slotOf(action));
     switch (action.kind) {
       case 'upload':
         return isUploaded(l, action.version);
@@ -63,7 +70,7 @@ export class LocalProvider implements Provider {
 
   async apply(action: Action, target: TargetContext, io: StepIO): Promise<void> {
     throwIfAborted(io.signal);
-    const l = this.layoutOf(target);
+    const l = this.layoutOf(target, slotOf(action));
     switch (action.kind) {
       case 'upload':
         return upload(l, action.version, action.source, io);

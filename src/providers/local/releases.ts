@@ -118,7 +118,14 @@ export async function switchTo(l: LocalLayout, version: string, keep: number, io
     }
     io.log(`current → ${version} (was ${previous ?? 'none'})`, 'info');
   }
-  await prune(l, keep, previous === null ? [version] : [version, previous], io);
+  // Every link of the service (current and the blue/green slots) keeps its release.
+  const linked: string[] = [];
+  for (const name of ['current', 'current-blue', 'current-green']) {
+    const target = await readLinkOrNull(join(l.serviceDir, name));
+    const linkedVersion = target === null ? null : versionOfLink(target);
+    if (linkedVersion !== null) linked.push(linkedVersion);
+  }
+  await prune(l, keep, [version, ...(previous === null ? [] : [previous]), ...linked], io);
 }
 
 /** Deletes releases beyond `keep`. A failed deletion is logged, not fatal: the switch itself is done. */

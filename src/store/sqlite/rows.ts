@@ -135,6 +135,7 @@ export interface TargetRow {
   version: string;
   previous: string | null;
   healthy: number;
+  slot: 'blue' | 'green' | null;
   run_id: number;
   updated_at: number;
 }
@@ -147,6 +148,7 @@ export function toTarget(r: TargetRow): TargetState {
     version: r.version,
     previous: r.previous,
     healthy: r.healthy === 1,
+    slot: r.slot,
     runId: r.run_id,
     updatedAt: r.updated_at,
   };

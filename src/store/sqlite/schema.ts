@@ -72,6 +72,8 @@ export const MIGRATIONS: readonly string[] = [
     previous TEXT,
     -- 0 while a run is changing the target or after it failed there.
     healthy INTEGER NOT NULL DEFAULT 1,
+    -- The slot serving traffic (blue-green, canary), or NULL.
+    slot TEXT,
     run_id INTEGER NOT NULL REFERENCES runs(id),
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (environment, service, target)

@@ -33,10 +33,11 @@ const UPSERT_STEP_SQL = `INSERT INTO steps (${STEP_COLUMNS}) VALUES (?, ?, ?, ?,
   started_at = excluded.started_at, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
   error = excluded.error, note = excluded.note`;
 
-const UPSERT_TARGET_SQL = `INSERT INTO targets (environment, service, target, version, previous, healthy, run_id, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+const UPSERT_TARGET_SQL = `INSERT INTO targets (environment, service, target, version, previous, healthy, slot, run_id, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (environment, service, target) DO UPDATE SET version = excluded.version,
-  previous = excluded.previous, healthy = excluded.healthy, run_id = excluded.run_id, updated_at = excluded.updated_at`;
+  previous = excluded.previous, healthy = excluded.healthy, slot = excluded.slot, run_id = excluded.run_id,
+  updated_at = excluded.updated_at`;
 
 /** A new run's plan, as an object and as the JSON text stored (and digested). */
 interface CreatedPlan {
@@ -176,6 +177,7 @@ export class EventWriter {
             target.version,
             target.previous,
             target.healthy ? 1 : 0,
+            target.slot,
             target.runId,
             target.updatedAt,
           );

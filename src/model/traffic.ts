@@ -1,0 +1,46 @@
+/**
+ * Traffic routers and metric analyses: the interfaces progressive delivery
+ * (blue-green, canary) is built on. Implementations live in providers/routers
+ * and providers/analysis; the engine only sees these.
+ */
+import type { StepIO } from './provider.js';
+
+/** One server behind a router, with its share of traffic. */
+export interface Backend {
+  /** Stable name within the router: `<colour>-<host>`, e.g. `green-web1`. */
+  name: string;
+  address: string;
+  port: number;
+  /** Relative weight 0–256; 0 takes the server out of rotation (drained, not deleted). */
+  weight: number;
+}
+
+export interface Router {
+  /**
+   * Renders the router's configuration for `backends`, validates it (nginx -t, haproxy -c),
+   * applies it without dropping requests, then verifies the router serves these weights.
+   * Throws a MarshalError (PROVIDER_ERROR) when any of that fails; the old configuration
+   * stays in force then.
+   */
+  apply(backends: readonly Backend[], io: StepIO): Promise<void>;
+  /** The weights the router serves now, when it can tell (haproxy can; nginx cannot). */
+  current(io: StepIO): Promise<Backend[] | null>;
+}
+
+export type Verdict = 'passed' | 'failed' | 'inconclusive' | 'error';
+
+/** One measurement of an analysis. */
+export interface Measurement {
+  at: number;
+  /** The measured value (a number for Prometheus/HTTP metrics, an exit status or text for commands). */
+  value: number | string | null;
+  outcome: 'success' | 'failure' | 'inconclusive' | 'error';
+  message?: string;
+}
+
+export interface AnalysisResult {
+  verdict: Verdict;
+  /** E.g. `failed (3) > failureLimit (2)`, or `passed: 5 of 5 measurements succeeded`. */
+  message: string;
+  measurements: Measurement[];
+}
