@@ -11,10 +11,12 @@ import type { Plan } from '../model/plan.js';
 import type { ProviderRegistry } from '../model/provider.js';
 import type { NewEvent, RunRecord, RunState, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
+import type { Traffic } from '../model/traffic.js';
 import {
   buildDeployGraph,
   buildRollbackGraph,
   type RunGraph,
+  SERVICE_STEP,
   STEP,
   type TouchedTargets,
 } from '../plan/index.js';
@@ -27,6 +29,8 @@ export interface ExecuteDeps {
   providers: ProviderRegistry;
   clock: Clock;
   observer?: RunObserver;
+  /** Routers and analyses (blue-green, canary); absent where no service needs them. */
+  traffic?: Traffic;
 }
 
 export interface RunOutcome {
@@ -79,6 +83,17 @@ function skippedEvents(graph: RunGraph, outcomes: VertexOutcome[], runId: number
 }
 
 /** Targets where a step that changes live state started: exactly what a rollback must undo. */
+/** Blue-green and canary services whose traffic this run moved: their rollback sends it back first. */
+export function routedServices(plan: Plan, steps: readonly StepRecord[]): Set<number> {
+  const started = new Set(steps.filter((s) => s.attempts > 0).map((s) => s.stepId));
+  const routed = new Set<number>();
+  plan.services.forEach((svc, s) => {
+    const moves = svc.delivery?.steps.filter((d) => d.kind === 'route' || d.kind === 'promote') ?? [];
+    if (moves.some((d) => started.has(`${svc.name}/-/${d.id}`))) routed.add(s);
+  });
+  return routed;
+}
+
 export function touchedTargets(plan: Plan, steps: readonly StepRecord[]): TouchedTargets {
   const started = new Set(steps.filter((s) => s.attempts > 0).map((s) => s.stepId));
   const touched: TouchedTargets = new Map();
@@ -107,7 +122,7 @@ function runError(
   budgets: string[] = [],
 ): SerializedError {
   const failed = outcomes.flatMap((o, v) =>
-    o === 'failed' && graph.kind[v] === STEP ? [graph.stepId(v)] : [],
+    o === 'failed' && (graph.kind[v] === STEP || graph.kind[v] === SERVICE_STEP) ? [graph.stepId(v)] : [],
   );
   const first = failed[0];
   const cause = first === undefined ? undefined : steps.get(first)?.error;
@@ -153,6 +168,7 @@ export async function executeRun(
       await state('running');
       const graph = buildDeployGraph(plan);
       const budget = new FailureBudget(plan);
+      const waiting = new Set<string>();
       const visit = createVisitor({
         plan,
         runId,
@@ -163,6 +179,8 @@ export async function executeRun(
         signal,
         prior,
         budget,
+        ...(deps.traffic ? { traffic: deps.traffic } : {}),
+        waiting,
       });
       const result = await walk({
         graph: graph.graph,
@@ -197,6 +215,12 @@ export async function executeRun(
           ...(tolerated.length > 0 ? { warnings: [note as string] } : {}),
         };
       }
+      if (!failed && waiting.size > 0 && !signal.aborted) {
+        // A person must answer (approve or reject); the run stops here and is continued by them.
+        const note = `waiting for a person at ${[...waiting].join(', ')}: marshal approve ${runId} (or reject)`;
+        await state('waiting', undefined, note);
+        return { runId, state: 'waiting', error: null, warnings: [note] };
+      }
       if (!failed) {
         const error = new MarshalError('CANCELLED', `run #${runId} was interrupted`).toJSON();
         await state('cancelled', error, 'interrupted');
@@ -225,7 +249,7 @@ async function rollBack(
 ): Promise<RunOutcome> {
   const steps = await deps.store.getSteps(runId);
   const prior = new Map(steps.map((s) => [s.stepId, s]));
-  const graph = buildRollbackGraph(plan, touchedTargets(plan, steps));
+  const graph = buildRollbackGraph(plan, touchedTargets(plan, steps), routedServices(plan, steps));
   // A rollback cannot be cancelled half-way: it gets a signal that never aborts.
   const visit = createVisitor({
     plan,
@@ -236,6 +260,7 @@ async function rollBack(
     clock: deps.clock,
     signal: NEVER,
     prior,
+    ...(deps.traffic ? { traffic: deps.traffic } : {}),
   });
   const result = await walk({
     graph: graph.graph,

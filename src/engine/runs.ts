@@ -103,9 +103,18 @@ export async function startRun(
     // planning over it would work from stale versions. It must be resumed or cancelled first.
     const [unfinished] = await store.listRuns({
       environment,
-      states: ['pending', 'running', 'rolling_back'],
+      states: ['pending', 'running', 'rolling_back', 'waiting'],
       limit: 1,
     });
+    if (unfinished?.state === 'waiting') {
+      throw new MarshalError(
+        'RUN_UNFINISHED',
+        `${environment} has run #${unfinished.id} waiting for a person (${unfinished.actor})`,
+        {
+          hint: `answer it with \`marshal approve ${unfinished.id}\` or \`marshal reject ${unfinished.id}\``,
+        },
+      );
+    }
     if (unfinished !== undefined) {
       throw new MarshalError(
         'RUN_UNFINISHED',

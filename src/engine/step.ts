@@ -9,16 +9,19 @@ import { type MarshalError, toMarshalError } from '../model/errors.js';
 import type { Phase, Plan, RetryPolicy } from '../model/plan.js';
 import type { ProviderRegistry, StepIO } from '../model/provider.js';
 import type { NewEvent, StepRecord } from '../model/run.js';
+import type { Traffic } from '../model/traffic.js';
 import {
   actionFor,
   BATCH_GATE,
   MARK,
   type RunGraph,
   restoreHealthAction,
+  SERVICE_STEP,
   STEP,
   targetContext,
 } from '../plan/index.js';
 import type { FailureBudget } from './budget.js';
+import { runDeliveryStep } from './delivery.js';
 import type { Journal } from './journal.js';
 
 export interface StepRunnerContext {
@@ -34,6 +37,10 @@ export interface StepRunnerContext {
   prior: ReadonlyMap<string, StepRecord>;
   /** Failure budgets of rolling services (deploy walk only): gates judge them. */
   budget?: FailureBudget;
+  /** Routers and analyses, for blue-green and canary services. */
+  traffic?: Traffic;
+  /** Filled with the ids of steps that wait for a person. */
+  waiting?: Set<string>;
 }
 
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
@@ -116,7 +123,8 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
         at: now(),
         data: { attempt },
       };
-      const changing = graph.phase[v] === firstMutating[s];
+      // Blue-green and canary targets change what serves only through the router (engine/delivery.ts).
+      const changing = graph.phase[v] === firstMutating[s] && svc.delivery === null;
       await (changing
         ? ctx.journal.record(startEvent, targetChanged(v, false))
         : ctx.journal.record(startEvent));
@@ -144,7 +152,7 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
             ? { attempt, durationMs: now() - started, alreadyDone }
             : { attempt, durationMs: now() - started },
         };
-        if (graph.endsTarget(v)) ctx.journal.enqueue(done, targetChanged(v, true));
+        if (graph.endsTarget(v) && svc.delivery === null) ctx.journal.enqueue(done, targetChanged(v, true));
         else ctx.journal.enqueue(done);
         return 'ok';
       } catch (thrown) {
@@ -192,6 +200,7 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
     }
   }
 
+  const deliveryCtx = { ...ctx, traffic: ctx.traffic, waiting: ctx.waiting ?? new Set<string>() };
   return (v) => {
     switch (graph.kind[v]) {
       case STEP:
@@ -199,6 +208,8 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
       case MARK:
         ctx.journal.enqueue(targetChanged(v, true));
         return 'ok';
+      case SERVICE_STEP:
+        return runDeliveryStep(deliveryCtx, v);
       case BATCH_GATE: {
         if (ctx.budget?.over(graph.service[v] as number)) return 'failed';
         const pauseMs = plan.services[graph.service[v] as number]?.pauseMs ?? 0;

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   COMMAND_FAILED: { exit: 1, retryable: true },
   TIMEOUT: { exit: 1, retryable: true },
   HEALTH_CHECK_FAILED: { exit: 1, retryable: true },
+  ANALYSIS_FAILED: { exit: 1, retryable: false },
   PROVIDER_ERROR: { exit: 1, retryable: true },
   RUN_FAILED: { exit: 1, retryable: false },
   ROLLBACK_FAILED: {

@@ -3,7 +3,9 @@
  * that a resumed run does exactly what was planned even if marshal.yaml has
  * changed since. The step graph is derived from it (plan/graph.ts).
  */
+import type { Slot } from './provider.js';
 import type { HealthCheckConfig, StartConfig } from './schema.js';
+import type { AnalysisConfig, RouterConfig } from './schema-delivery.js';
 
 export const PLAN_FORMAT = 1;
 
@@ -71,6 +73,32 @@ export type Phase =
 
 export type PhaseKind = Phase['kind'];
 
+/** A service-level step of a blue-green or canary rollout, after every target runs the new slot. */
+export type DeliveryStep =
+  /** Send `weight` percent of traffic to the new slot (the rest to the old one). */
+  | { id: string; kind: 'route'; weight: number }
+  | { id: string; kind: 'pause'; ms: number }
+  /** Wait until a person runs `marshal approve <run>` (or `reject`). */
+  | { id: string; kind: 'approve' }
+  /** Run an analysis (templates rendered when it runs); its verdict decides. */
+  | { id: string; kind: 'analysis'; name: string; spec: AnalysisConfig }
+  /** All traffic to the new slot, which becomes the one serving. */
+  | { id: string; kind: 'promote' }
+  /** Stop the old slot after `ms`. */
+  | { id: string; kind: 'retire'; ms: number };
+
+export interface Delivery {
+  strategy: 'blue-green' | 'canary';
+  router: { name: string; config: RouterConfig };
+  /** Port of each slot (templated per host). */
+  ports: Record<Slot, number | string>;
+  /** The slot the new version starts in. */
+  slot: Slot;
+  /** The slot serving before the run; null on a first deploy. */
+  fromSlot: Slot | null;
+  steps: DeliveryStep[];
+}
+
 export interface PlannedService {
   name: string;
   group: string;
@@ -97,6 +125,8 @@ export interface PlannedService {
   pauseMs: number;
   /** Failed targets tolerated before the rollout stops (rolling); 0 for all-at-once. */
   maxFailures: number;
+  /** Blue-green or canary: the slots, the router and the service-level steps; null otherwise. */
+  delivery: Delivery | null;
 }
 
 export interface PlanLimits {

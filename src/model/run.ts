@@ -1,6 +1,13 @@
 /** Runs, steps, events and their states: the vocabulary of the store and the engine. */
 import type { SerializedError } from './errors.js';
 import type { Plan } from './plan.js';
+import type { Measurement, Verdict } from './traffic.js';
+
+/** The outcome of an analysis step, kept with the step. */
+export interface AnalysisVerdict {
+  verdict: Verdict;
+  message: string;
+}
 
 export const RUN_STATES = [
   'pending',
@@ -15,7 +22,15 @@ export const RUN_STATES = [
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-export const STEP_STATES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export const STEP_STATES = [
+  'pending',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
 /** Terminal states a run cannot leave without `resume` (cancelled) or at all. */
@@ -61,12 +76,24 @@ export interface RunEventMap {
   'run.state': { state: RunState; error?: SerializedError; note?: string };
   'step.started': { attempt: number };
   /** `alreadyDone`: the status check found the effect in place, nothing was applied. */
-  'step.succeeded': { attempt: number; durationMs: number; alreadyDone?: boolean };
-  'step.failed': { attempt: number; durationMs: number; error: SerializedError; final: boolean };
+  'step.succeeded': { attempt: number; durationMs: number; alreadyDone?: boolean; verdict?: AnalysisVerdict };
+  'step.failed': {
+    attempt: number;
+    durationMs: number;
+    error: SerializedError;
+    final: boolean;
+    verdict?: AnalysisVerdict;
+  };
   'step.retrying': { attempt: number; delayMs: number };
   'step.skipped': { reason: string };
   /** The step was stopped by cancellation; it will run again on resume. */
   'step.interrupted': { attempt: number };
+  /** The step waits for a person (an approval, an inconclusive analysis): the run stops, exit 4. */
+  'step.waiting': { reason: string };
+  /** A person's answer to a waiting step (`marshal approve` / `reject`). */
+  'step.approved': { approved: boolean; actor: string; reason: string | null };
+  /** One measurement of an analysis step. */
+  'analysis.measurement': { measurement: Measurement };
   /**
    * What is live on a target. `healthy: false` while a run is changing it or after it failed there
    * (absent means true); a later plan redeploys an unhealthy target even at the same version.

@@ -32,4 +32,3 @@ export const Variables = record(
 ).meta({
   description: 'Named values, usable as `{{ env.NAME }}` and exported to commands as environment variables.',
 });
-

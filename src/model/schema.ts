@@ -222,7 +222,9 @@ export const Environment = strictObject({
   variables: Variables.default({}),
   concurrency: number().int().min(1).optional().describe('Most steps running at once in this environment.'),
   ssh: SshSettings.optional(),
-  routers: record(Name, Router).default({}).describe('Traffic routers that blue-green and canary services name.'),
+  routers: record(Name, Router)
+    .default({})
+    .describe('Traffic routers that blue-green and canary services name.'),
   groups: record(Name, HostGroup).default({}).describe('Target groups and their hosts.'),
 }).describe('A place services are deployed to.');
 

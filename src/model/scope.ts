@@ -19,6 +19,8 @@ export const TEMPLATE_NAMES: Record<string, string> = {
   previous: 'the version live on the target before this run (empty when none)',
   service: 'the service name',
   environment: 'the environment name',
+  slot: 'blue-green and canary: the slot the new version runs in (`blue` or `green`); empty otherwise',
+  port: 'the service port: the new slot’s for blue-green and canary, else `start.port`',
   'env.NAME':
     'a variable of the environment (`defaults.variables` merged with `environments.<env>.variables`)',
   'host.name': 'the host name',
@@ -48,7 +50,7 @@ export function placeholderProblem(
   hostVars: ReadonlySet<string>,
 ): string | undefined {
   const [root, field, ...rest] = path.split('.');
-  const simple = ['version', 'previous', 'service', 'environment'];
+  const simple = ['version', 'previous', 'service', 'environment', 'slot', 'port'];
   if (root !== undefined && simple.includes(root)) {
     return field === undefined ? undefined : `{{ ${path} }}: ${root} has no fields`;
   }

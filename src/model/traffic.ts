@@ -4,6 +4,7 @@
  * and providers/analysis; the engine only sees these.
  */
 import type { StepIO } from './provider.js';
+import type { AnalysisConfig, RouterConfig } from './schema-delivery.js';
 
 /** One server behind a router, with its share of traffic. */
 export interface Backend {
@@ -25,6 +26,19 @@ export interface Router {
   apply(backends: readonly Backend[], io: StepIO): Promise<void>;
   /** The weights the router serves now, when it can tell (haproxy can; nginx cannot). */
   current(io: StepIO): Promise<Backend[] | null>;
+}
+
+/** What the engine needs for progressive delivery; the composition root (cli/) builds it from providers/. */
+export interface Traffic {
+  /** The router `name` of the environment, from its configuration (paths relative to `projectDir`). */
+  router(name: string, config: RouterConfig, projectDir: string): Router;
+  /** Runs an analysis whose templates are rendered; measurements are reported as they come. */
+  analyze(
+    name: string,
+    spec: AnalysisConfig,
+    io: StepIO,
+    onMeasurement: (measurement: Measurement) => void,
+  ): Promise<AnalysisResult>;
 }
 
 export type Verdict = 'passed' | 'failed' | 'inconclusive' | 'error';

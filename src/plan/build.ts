@@ -15,6 +15,7 @@ import {
 import type { Project } from '../model/project.js';
 import type { TargetState } from '../model/run.js';
 import { isValidVersion } from '../model/schema.js';
+import { deliveryOf } from './delivery.js';
 import { estimatePlan, type PhaseHistory } from './estimate.js';
 import { deployPhases, rollbackPhases } from './phases.js';
 import { batchSizes, groupOf, hostsFor } from './targets.js';
@@ -222,6 +223,13 @@ export function buildPlan(
       batches: batchSizes(c.targets.length, strategy?.type === 'rolling' ? strategy.batchSize : undefined),
       concurrency: svc.concurrency ?? null,
       pauseMs: strategy?.type === 'rolling' ? strategy.pause : 0,
+      delivery: deliveryOf(
+        config,
+        envName,
+        c.name,
+        svc,
+        hostsOf(c.name).map((h) => live.get(`${c.name}/${h.name}`)),
+      ),
       maxFailures: strategy?.type === 'rolling' ? failureBudget(c.targets.length, strategy.maxFailures) : 0,
     };
   });

@@ -6,7 +6,7 @@
  * hundreds of thousands of steps.
  */
 import { Graph } from '../dag/graph.js';
-import type { Phase, Plan } from '../model/plan.js';
+import type { DeliveryStep, Phase, Plan } from '../model/plan.js';
 import { stepId } from '../model/plan.js';
 
 /** Vertex kinds. */
@@ -15,6 +15,11 @@ export const SERVICE_GATE = 1;
 export const BATCH_GATE = 2;
 /** A target with no phases: the vertex only records its new version. */
 export const MARK = 3;
+/** A service-level step of a blue-green or canary rollout (traffic, analysis, approval…). */
+export const SERVICE_STEP = 4;
+
+/** The rollback of a delivery service that moved traffic: send it back to the old slot. */
+export const ROUTE_BACK: DeliveryStep = { id: 'route-back', kind: 'route', weight: 0 };
 
 export type Direction = 'deploy' | 'rollback';
 
@@ -95,6 +100,11 @@ class Builder {
       return (direction === 'deploy' ? svc?.phases : svc?.rollback) ?? [];
     };
     const idOf = (v: number): string => {
+      if (kind[v] === SERVICE_STEP) {
+        const svc = plan.services[service[v] as number];
+        const step = direction === 'deploy' ? svc?.delivery?.steps[phase[v] as number] : ROUTE_BACK;
+        return stepId(svc?.name ?? '?', '-', step?.id ?? '?', direction === 'rollback');
+      }
       if (kind[v] !== STEP) return '';
       const svc = plan.services[service[v] as number];
       const host = svc?.targets[target[v] as number]?.host.name ?? '?';
@@ -115,7 +125,9 @@ class Builder {
       vertexOf: (id) => {
         if (index === undefined) {
           index = new Map();
-          for (let v = 0; v < kind.length; v++) if (kind[v] === STEP) index.set(idOf(v), v);
+          for (let v = 0; v < kind.length; v++) {
+            if (kind[v] === STEP || kind[v] === SERVICE_STEP) index.set(idOf(v), v);
+          }
         }
         return index.get(id);
       },
@@ -141,7 +153,12 @@ export function buildDeployGraph(plan: Plan): RunGraph {
       offset += size;
       if (batch < svc.batches.length - 1) batchGate = b.add(BATCH_GATE, s, batch, -1, batchLasts);
     });
-    gateOf.set(svc.name, b.add(SERVICE_GATE, s, -1, -1, lasts));
+    // Blue-green and canary: the service-level steps, in order, once every target runs the new slot.
+    let tail = lasts;
+    (svc.delivery?.steps ?? []).forEach((_step, i) => {
+      tail = [b.add(SERVICE_STEP, s, -1, i, tail)];
+    });
+    gateOf.set(svc.name, b.add(SERVICE_GATE, s, -1, -1, tail));
   });
   return b.finish(plan, 'deploy');
 }
@@ -150,19 +167,25 @@ export function buildDeployGraph(plan: Plan): RunGraph {
  * The rollback graph: touched targets only, in reverse `needs` order — a
  * service is restored after every service that needs it.
  */
-export function buildRollbackGraph(plan: Plan, touched: TouchedTargets): RunGraph {
+export function buildRollbackGraph(
+  plan: Plan,
+  touched: TouchedTargets,
+  routed: ReadonlySet<number> = new Set(),
+): RunGraph {
   const b = new Builder();
   const gateOf = new Map<string, number>();
   for (let s = plan.services.length - 1; s >= 0; s--) {
     const svc = plan.services[s];
-    const targets = touched.get(s);
-    if (svc === undefined || targets === undefined || targets.length === 0) continue;
+    const targets = touched.get(s) ?? [];
+    if (svc === undefined || (targets.length === 0 && !routed.has(s))) continue;
     const dependentGates = plan.services
       .filter((other) => other.needs.includes(svc.name))
       .map((other) => gateOf.get(other.name))
       .filter((g): g is number => g !== undefined);
-    const lasts = targets.map((t) => b.chain(s, t, svc.rollback, dependentGates)[1]);
-    gateOf.set(svc.name, b.add(SERVICE_GATE, s, -1, -1, lasts));
+    // Traffic goes back to the old slot first; only then is the new one taken down.
+    const deps = routed.has(s) ? [b.add(SERVICE_STEP, s, -1, 0, dependentGates)] : dependentGates;
+    const lasts = targets.map((t) => b.chain(s, t, svc.rollback, deps)[1]);
+    gateOf.set(svc.name, b.add(SERVICE_GATE, s, -1, -1, lasts.length > 0 ? lasts : deps));
   }
   return b.finish(plan, 'rollback');
 }

@@ -6,9 +6,11 @@ export {
   buildRollbackGraph,
   type Direction,
   MARK,
+  ROUTE_BACK,
   type RunGraph,
   SERVICE_GATE,
+  SERVICE_STEP,
   STEP,
   type TouchedTargets,
 } from './graph.js';
-export { actionFor, restoreHealthAction, scopeFor, targetContext } from './render.js';
+export { actionFor, restoreHealthAction, scopeFor, slotPort, targetContext } from './render.js';

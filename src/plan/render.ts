@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { MarshalError } from '../model/errors.js';
 import type { Phase, Plan, PlannedService, PlannedTarget } from '../model/plan.js';
-import type { Action, ProcessSpec, TargetContext } from '../model/provider.js';
+import type { Action, ProcessSpec, Slot, TargetContext } from '../model/provider.js';
 import type { HealthCheckConfig, StartConfig } from '../model/schema.js';
 import { templateScope } from '../model/scope.js';
 import { render, type TemplateScope } from '../model/template.js';
@@ -29,7 +29,7 @@ export function scopeFor(
   direction: Direction,
 ): TemplateScope {
   const deploying = direction === 'deploy';
-  return templateScope({
+  const scope = templateScope({
     version: deploying ? service.to : (target.from ?? ''),
     previous: deploying ? target.from : service.to,
     service: service.name,
@@ -37,6 +37,28 @@ export function scopeFor(
     variables: plan.variables,
     host: target.host,
   });
+  // Blue-green and canary: the new slot and its port (health URLs use {{ port }}).
+  const delivery = service.delivery;
+  if (delivery !== null) {
+    scope.slot = delivery.slot;
+    const port = delivery.ports[delivery.slot];
+    scope.port = typeof port === 'number' ? String(port) : render(port, scope);
+  } else {
+    const start = service.phases.find((p) => p.kind === 'start');
+    const port = start?.kind === 'start' ? start.start.port : undefined;
+    scope.slot = '';
+    scope.port = port === undefined ? '' : typeof port === 'number' ? String(port) : render(port, scope);
+  }
+  return scope;
+}
+
+/** The port of `slot` on `target` (blue-green, canary). */
+export function slotPort(plan: Plan, service: PlannedService, target: PlannedTarget, slot: Slot): number {
+  const port = service.delivery?.ports[slot];
+  const value = renderPort(port, scopeFor(plan, service, target, 'deploy'));
+  if (value === null)
+    throw new MarshalError('INTERNAL', `service ${service.name} has no port for slot ${slot}`);
+  return value;
 }
 
 function renderPort(port: number | string | undefined, scope: TemplateScope): number | null {
@@ -63,6 +85,11 @@ function processSpec(plan: Plan, start: StartConfig, scope: TemplateScope, versi
     stopTimeoutMs: start.stopTimeout,
     version,
   };
+}
+
+/** `{ slot }` for the actions of a blue-green or canary service. */
+function slotted(service: PlannedService): { slot?: Slot } {
+  return service.delivery === null ? {} : { slot: service.delivery.slot };
 }
 
 export function renderChecks(checks: HealthCheckConfig[], scope: TemplateScope): HealthCheckConfig[] {
@@ -101,12 +128,33 @@ export function actionFor(
         inRelease: service.phases.some((p) => p.kind === 'upload'),
       };
     case 'switch':
-      return { kind: 'switch', version: service.to, keep: phase.keepReleases };
-    case 'start':
-      return { kind: 'start', process: processSpec(plan, phase.start, scope, service.to) };
+      return { kind: 'switch', version: service.to, keep: phase.keepReleases, ...slotted(service) };
+    case 'start': {
+      const process = processSpec(plan, phase.start, scope, service.to);
+      if (service.delivery === null) return { kind: 'start', process };
+      return {
+        kind: 'start',
+        process: { ...process, port: Number(scope.port), slot: service.delivery.slot },
+      };
+    }
     case 'health':
-      return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };
+      return {
+        kind: 'health',
+        checks: renderChecks(phase.checks, scope),
+        env: plan.variables,
+        ...slotted(service),
+      };
     case 'restore': {
+      // Blue-green and canary: the old slot never stopped serving; rolling back takes the new slot down.
+      if (service.delivery !== null) {
+        return {
+          kind: 'restore',
+          version: null,
+          keep: phase.keepReleases,
+          process: null,
+          slot: service.delivery.slot,
+        };
+      }
       const version = target.from;
       const process =
         version === null || phase.start === null ? null : processSpec(plan, phase.start, scope, version);
@@ -122,7 +170,13 @@ export function restoreHealthAction(
   target: PlannedTarget,
   phase: Phase,
 ): Action | null {
-  if (phase.kind !== 'restore' || target.from === null || phase.checks.length === 0) return null;
+  if (
+    phase.kind !== 'restore' ||
+    target.from === null ||
+    phase.checks.length === 0 ||
+    service.delivery !== null
+  )
+    return null;
   const scope = scopeFor(plan, service, target, 'rollback');
   return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };
 }

@@ -121,7 +121,7 @@ export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRec
       s.durationMs = event.data.durationMs;
       // The failures of earlier attempts stay in the event log; the step itself succeeded.
       s.error = null;
-      s.note = event.data.alreadyDone ? ALREADY_DONE_NOTE : null;
+      s.note = event.data.alreadyDone ? ALREADY_DONE_NOTE : (event.data.verdict?.message ?? null);
       break;
     case 'step.failed':
       s.attempts = event.data.attempt;
@@ -144,6 +144,15 @@ export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRec
     case 'step.interrupted':
       s.state = 'cancelled';
       s.note = 'interrupted';
+      break;
+    case 'step.waiting':
+      s.state = 'waiting';
+      s.note = event.data.reason;
+      break;
+    case 'step.approved':
+      s.note = event.data.approved
+        ? `approved by ${event.data.actor}${event.data.reason ? `: ${event.data.reason}` : ''}`
+        : `rejected by ${event.data.actor}${event.data.reason ? `: ${event.data.reason}` : ''}`;
       break;
     default:
       throw new MarshalError('INTERNAL', `${event.type} is not a step event`);

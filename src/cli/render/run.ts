@@ -24,6 +24,7 @@ export function stateText(state: RunState | StepRecord['state']): string {
 const MARK: Record<StepRecord['state'], string> = {
   pending: '·',
   running: '…',
+  waiting: '⏸',
   succeeded: '✓',
   failed: '✗',
   skipped: '-',

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import type { Plan } from '../model/plan.js';
+import { exitCodeForRunState } from '../model/run.js';
+import { buildPlan } from '../plan/index.js';
+import { RecordingClock } from '../testing/clock.js';
+import { FakeProvider } from '../testing/fake-provider.js';
+import { FakeTraffic } from '../testing/fake-traffic.js';
+import { MemoryStore } from '../testing/memory-store.js';
+import { testProject } from '../testing/project.js';
+import { type RunnerDeps, resumeRun, startRun } from './runs.js';
+
+function project(strategy: object) {
+  return testProject({
+    analyses: {
+      errors: {
+        prometheus: { address: 'http://prom', query: 'rate({service="{{ service }}"}[1m])' },
+        successCondition: 'result < 0.05',
+      },
+    },
+    services: {
+      api: {
+        group: 'app',
+        artifact: 'build/{{ version }}',
+        start: { command: 'serve' },
+        health: { http: { url: 'http://127.0.0.1:{{ port }}/health' } },
+        strategy: {
+          router: 'edge',
+          slots: { blue: { port: '{{ host.blue }}' }, green: { port: '{{ host.green }}' } },
+          ...strategy,
+        },
+      },
+    },
+    environments: {
+      dev: {
+        routers: { edge: { type: 'command', run: 'apply' } },
+        groups: {
+          app: {
+            hosts: [
+              { name: 'h1', vars: { blue: '8001', green: '8002' } },
+              { name: 'h2', vars: { blue: '8101', green: '8102' } },
+            ],
+          },
+        },
+      },
+    },
+  });
+}
+
+function setup(strategy: object, verdicts: Record<string, ('passed' | 'failed' | 'inconclusive')[]> = {}) {
+  const p = project(strategy);
+  const store = new MemoryStore();
+  const provider = new FakeProvider();
+  const traffic = new FakeTraffic(verdicts);
+  const deps: RunnerDeps = {
+    store,
+    providers: () => provider,
+    clock: new RecordingClock(),
+    traffic,
+    identity: { actor: 'tester', pid: process.pid, hostname: 'test' },
+    leaseMs: 60_000,
+  };
+  const deploy = async (version: string) => {
+    const outcome = await startRun(
+      deps,
+      'dev',
+      async (): Promise<Plan> => buildPlan(p, { environment: 'dev', version }, await store.getTargets('dev')),
+    );
+    if (outcome === null) throw new Error('nothing to change');
+    return outcome;
+  };
+  return { store, provider, traffic, deps, deploy };
+}
+
+describe('canary', () => {
+  const steps = [
+    { setWeight: 10 },
+    { pause: { duration: '10ms' } },
+    { analysis: 'errors' },
+    { setWeight: 50 },
+  ];
+
+  it('shifts traffic step by step, runs the analysis, promotes, and records the serving slot', async () => {
+    const { store, provider, traffic, deploy } = setup({ type: 'canary', steps });
+    expect((await deploy('v1')).state).toBe('succeeded');
+    // First deploy: the new version starts in blue; there is no old slot to share traffic with.
+    expect(traffic.applied.at(-1)).toEqual(['blue-h1=100', 'blue-h2=100']);
+    traffic.applied.length = 0;
+    expect((await deploy('v2')).state).toBe('succeeded');
+    expect(traffic.applied).toEqual([
+      ['blue-h1=90', 'blue-h2=90', 'green-h1=10', 'green-h2=10'],
+      ['blue-h1=50', 'blue-h2=50', 'green-h1=50', 'green-h2=50'],
+      ['blue-h1=0', 'blue-h2=0', 'green-h1=100', 'green-h2=100'],
+    ]);
+    expect(traffic.analyses).toEqual(['errors', 'errors']);
+    // The new version ran in the green slot, on the green ports.
+    const starts = provider.calls.filter((c) => c.phase === 'apply' && c.action.kind === 'start').slice(-2);
+    expect(
+      starts.map((c) =>
+        c.action.kind === 'start' ? `${c.action.process.slot}:${c.action.process.port}` : '',
+      ),
+    ).toEqual(['green:8002', 'green:8102']);
+    expect((await store.getTargets('dev')).map((t) => `${t.target}:${t.version}:${t.slot}`)).toEqual([
+      'h1:v2:green',
+      'h2:v2:green',
+    ]);
+  });
+
+  it('a failed analysis sends traffic back to the old slot, takes the canary down, and ends rolled back', async () => {
+    const { store, provider, traffic, deploy } = setup(
+      { type: 'canary', steps },
+      { errors: ['passed', 'failed'] },
+    );
+    await deploy('v1');
+    traffic.applied.length = 0;
+    const outcome = await deploy('v2');
+    expect(outcome.state).toBe('rolled_back');
+    expect(exitCodeForRunState(outcome.state)).toBe(1);
+    expect(outcome.error?.message).toContain('analysis errors: failed (1) > failureLimit (0)');
+    expect(traffic.applied).toEqual([
+      ['blue-h1=90', 'blue-h2=90', 'green-h1=10', 'green-h2=10'],
+      ['blue-h1=100', 'blue-h2=100', 'green-h1=0', 'green-h2=0'],
+    ]);
+    const restores = provider.calls.filter((c) => c.phase === 'apply' && c.action.kind === 'restore');
+    expect(
+      restores.map((c) =>
+        c.action.kind === 'restore' ? `${c.key}:${c.action.slot}:${c.action.version}` : '',
+      ),
+    ).toEqual(['api/h1/restore:green:null', 'api/h2/restore:green:null']);
+    expect((await store.getTargets('dev')).map((t) => `${t.target}:${t.version}:${t.slot}`)).toEqual([
+      'h1:v1:blue',
+      'h2:v1:blue',
+    ]);
+    const [measurement] = await store
+      .getEvents({ runId: outcome.runId })
+      .then((es) => es.filter((e) => e.type === 'analysis.measurement'));
+    expect(measurement?.stepId).toBe('api/-/analysis-errors');
+  });
+});
+
+describe('blue-green', () => {
+  it('waits for a person when promotion is manual; approval switches the router', async () => {
+    const { store, traffic, deps, deploy } = setup({ type: 'blue-green', autoPromote: false });
+    const first = await deploy('v1');
+    expect(first.state).toBe('waiting');
+    expect(exitCodeForRunState(first.state)).toBe(4);
+    expect(traffic.applied).toEqual([]);
+    await store.append([
+      {
+        type: 'step.approved',
+        runId: first.runId,
+        stepId: 'api/-/approve',
+        at: Date.now(),
+        data: { approved: true, actor: 'alice', reason: null },
+      },
+    ]);
+    const resumed = await resumeRun(deps, first.runId);
+    expect(resumed.state).toBe('succeeded');
+    expect(traffic.applied).toEqual([['blue-h1=100', 'blue-h2=100']]);
+    const steps = await store.getSteps(first.runId);
+    expect(steps.find((s) => s.stepId === 'api/-/approve')?.note).toBe('approved by alice');
+  });
+
+  it('an inconclusive pre-promotion analysis waits; rejecting it rolls back', async () => {
+    const { store, traffic, deps, deploy } = setup(
+      { type: 'blue-green', prePromotionAnalysis: ['errors'] },
+      { errors: ['passed', 'inconclusive'] },
+    );
+    await deploy('v1');
+    traffic.applied.length = 0;
+    const waiting = await deploy('v2');
+    expect(waiting.state).toBe('waiting');
+    await store.append([
+      {
+        type: 'step.approved',
+        runId: waiting.runId,
+        stepId: 'api/-/analysis-errors',
+        at: Date.now(),
+        data: { approved: false, actor: 'bob', reason: 'too noisy' },
+      },
+    ]);
+    const outcome = await resumeRun(deps, waiting.runId);
+    expect(outcome.state).toBe('rolled_back');
+    // The router never moved to green; the green slot is taken down.
+    expect(traffic.applied).toEqual([]);
+    expect((await store.getTargets('dev')).map((t) => `${t.version}:${t.slot}`)).toEqual([
+      'v1:blue',
+      'v1:blue',
+    ]);
+  });
+});

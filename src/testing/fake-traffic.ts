@@ -1,0 +1,41 @@
+/** A Traffic for engine tests: routers that record the weights they are given, scripted analyses. */
+import type { AnalysisResult, Backend, Measurement, Router, Traffic, Verdict } from '../model/traffic.js';
+
+export class FakeTraffic implements Traffic {
+  /** Every apply, as `name=weight` pairs sorted by name. */
+  readonly applied: string[][] = [];
+  /** Analyses run, by name, in order. */
+  readonly analyses: string[] = [];
+
+  /** verdicts[name] is consumed in order; missing means `passed`. */
+  constructor(private readonly verdicts: Record<string, Verdict[]> = {}) {}
+
+  router(): Router {
+    return {
+      apply: async (backends: readonly Backend[]) => {
+        this.applied.push(backends.map((b) => `${b.name}=${b.weight}`).sort());
+      },
+      current: async () => null,
+    };
+  }
+
+  async analyze(
+    name: string,
+    _spec: unknown,
+    _io: unknown,
+    onMeasurement: (m: Measurement) => void,
+  ): Promise<AnalysisResult> {
+    this.analyses.push(name);
+    const verdict = this.verdicts[name]?.shift() ?? 'passed';
+    onMeasurement({
+      at: Date.now(),
+      value: verdict === 'passed' ? 0.01 : 0.2,
+      outcome: verdict === 'passed' ? 'success' : 'failure',
+    });
+    return {
+      verdict,
+      message: verdict === 'failed' ? 'failed (1) > failureLimit (0)' : `${verdict} (scripted)`,
+      measurements: [],
+    };
+  }
+}
