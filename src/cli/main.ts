@@ -110,6 +110,16 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
     .option('--wait', 'wait for the environment lock instead of failing', false)
     .action(use(() => import('./commands/resume.js')));
   program
+    .command('approve <run>')
+    .description('answer yes to a run waiting for a person (a manual promotion, an inconclusive analysis) and continue it')
+    .option('--reason <text>', 'why: kept in the history')
+    .action(use(() => import('./commands/approve.js')));
+  program
+    .command('reject <run>')
+    .description('answer no to a run waiting for a person: it rolls back')
+    .option('--reason <text>', 'why: kept in the history')
+    .action(use(async () => ({ run: (await import('./commands/approve.js')).reject })));
+  program
     .command('cancel <run>')
     .description('stop a run (it stays resumable)')
     .action(use(() => import('./commands/cancel.js')));

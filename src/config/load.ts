@@ -10,6 +10,7 @@ import type { ConfigProblem, Project } from '../model/project.js';
 import { type Config, IncludedFile, ProjectFile } from '../model/schema.js';
 import { semanticProblems } from './checks.js';
 import { configDigest } from './digest.js';
+import { deliveryProblems } from './delivery-check.js';
 import { expandHostsFiles } from './hosts-file.js';
 import { readIncludes } from './includes.js';
 import { zodProblems } from './issues.js';
@@ -68,6 +69,7 @@ export function loadProject(file: string): Project {
       problems.push(
         ...semanticProblems({ config, locator, serviceDirs }),
         ...templateProblems(config, locator),
+        ...deliveryProblems(config, locator),
       );
     }
     if (problems.length === 0) {

@@ -133,7 +133,7 @@ ${ENVS}`);
 ${ENVS}`);
     expect(problem).toMatchObject({ line: 3, column: 23, path: 'services.api.strategy.type' });
     expect(problem?.message).toBe(
-      'unknown type "rollin" — did you mean "rolling"? (one of: all-at-once, rolling)',
+      'unknown type "rollin" — did you mean "rolling"? (one of: all-at-once, rolling, blue-green, canary)',
     );
   });
 

@@ -37,6 +37,11 @@ export function templatedFields(name: string, service: ServiceConfig): Templated
     add([...base, 'start', 'port'], service.start.port);
     for (const [key, value] of Object.entries(service.start.env)) add([...base, 'start', 'env', key], value);
   }
+  const strategy = service.strategy;
+  if (strategy?.type === 'blue-green' || strategy?.type === 'canary') {
+    add([...base, 'strategy', 'slots', 'blue', 'port'], strategy.slots.blue.port);
+    add([...base, 'strategy', 'slots', 'green', 'port'], strategy.slots.green.port);
+  }
   for (const { check, path } of healthChecks(name, service)) {
     add([...path, 'http', 'url'], check.http?.url);
     add([...path, 'tcp', 'host'], check.tcp?.host);

@@ -1,4 +1,5 @@
 import { MarshalError } from '../../model/errors.js';
+import type { Measurement } from '../../model/traffic.js';
 import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 import { planSteps, renderRun } from '../render/run.js';
@@ -9,11 +10,16 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
   try {
     const runId = await resolveRunId(store, parsed);
     const record = await store.getRun(runId);
-    if (record === undefined)
-      throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+    if (record === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
     const steps = planSteps(record.plan, await store.getSteps(runId));
-    if (globals.json) printJson({ run: record, steps });
-    else print(renderRun(record, steps));
+    // Analyses keep every measurement in the event log, with the step they belong to.
+    const measurements: Record<string, Measurement[]> = {};
+    for (const event of await store.getEvents({ runId })) {
+      if (event.type !== 'analysis.measurement' || event.stepId === undefined) continue;
+      (measurements[event.stepId] ??= []).push(event.data.measurement);
+    }
+    if (globals.json) printJson({ run: record, steps, measurements });
+    else print(renderRun(record, steps, measurements));
     return 0;
   } finally {
     await store.close();

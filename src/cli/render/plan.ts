@@ -17,7 +17,27 @@ export function waves(plan: Plan): string[][] {
 }
 
 function phasesText(svc: PlannedService): string {
-  return svc.phases.map((p) => p.id).join(' → ') || '(record only)';
+  const perTarget = svc.phases.map((p) => p.id).join(' → ') || '(record only)';
+  const delivery = svc.delivery;
+  if (delivery === null) return perTarget;
+  // Blue-green and canary: the new slot first, then the service-level steps in order.
+  const steps = delivery.steps.map((s) => {
+    switch (s.kind) {
+      case 'route':
+        return `weight ${s.weight}%`;
+      case 'pause':
+        return `pause ${formatDuration(s.ms)}`;
+      case 'approve':
+        return 'wait for approval';
+      case 'analysis':
+        return `analysis ${s.name}`;
+      case 'promote':
+        return 'promote 100%';
+      case 'retire':
+        return `stop ${delivery.fromSlot ?? 'old'} after ${formatDuration(s.ms)}`;
+    }
+  });
+  return `${perTarget} (in ${delivery.slot}) ⇒ ${steps.join(' → ')} [${delivery.strategy} via ${delivery.router.name}]`;
 }
 
 function targetsText(svc: PlannedService): string {

@@ -3,6 +3,7 @@ import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../../model/plan.js';
 import { stepId } from '../../model/plan.js';
 import type { RunRecord, RunState, StepRecord } from '../../model/run.js';
+import type { Measurement } from '../../model/traffic.js';
 import { color, table } from '../output.js';
 
 export function stateText(state: RunState | StepRecord['state']): string {
@@ -91,7 +92,11 @@ function stepRow(s: StepRecord): string[] {
   ];
 }
 
-export function renderRun(run: RunRecord, steps: readonly StepRecord[]): string {
+export function renderRun(
+  run: RunRecord,
+  steps: readonly StepRecord[],
+  measurements: Readonly<Record<string, Measurement[]>> = {},
+): string {
   const lines = [
     `${color.bold(`Run #${run.id}`)}  ${run.kind} to ${run.environment}  ${stateText(run.state)}`,
     table([
@@ -110,6 +115,17 @@ export function renderRun(run: RunRecord, steps: readonly StepRecord[]): string 
   const rollback = all.filter((s) => s.stepId.startsWith('rollback/'));
   lines.push(color.bold('Steps'));
   lines.push(forward.length > 0 ? table(forward.map(stepRow)) : '  (none)');
+  const analysed = Object.entries(measurements);
+  if (analysed.length > 0) {
+    lines.push(color.bold('Analyses'));
+    for (const [stepId, list] of analysed) {
+      const step = steps.find((s) => s.stepId === stepId);
+      const verdict = step?.state === 'failed' ? (step.error?.message ?? 'failed') : (step?.note ?? step?.state ?? '');
+      lines.push(`  ${stepId}: ${verdict}`);
+      const mark = { success: color.green('✓'), failure: color.red('✗'), inconclusive: color.yellow('?'), error: color.red('!') };
+      lines.push(`    ${list.map((m) => `${m.value ?? '—'} ${mark[m.outcome]}`).join(', ')}`);
+    }
+  }
   if (rollback.length > 0) {
     lines.push(color.bold('Rollback'));
     lines.push(table(rollback.map(stepRow)));

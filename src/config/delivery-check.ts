@@ -1,0 +1,44 @@
+/**
+ * Blue-green and canary services name a router and analyses: every name must
+ * exist — the router in each environment the service is deployed to.
+ */
+import type { ConfigProblem } from '../model/project.js';
+import type { Config } from '../model/schema.js';
+import type { Locator } from './locator.js';
+import { didYouMean } from './suggest.js';
+
+export function deliveryProblems(config: Config, locator: Locator): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const analyses = Object.keys(config.analyses);
+  for (const [name, service] of Object.entries(config.services)) {
+    const strategy = service.strategy;
+    if (strategy?.type !== 'blue-green' && strategy?.type !== 'canary') continue;
+    const base = ['services', name, 'strategy'];
+    const group = service.group ?? name;
+    for (const [envName, env] of Object.entries(config.environments)) {
+      if (env.groups[group] === undefined) continue;
+      if (env.routers[strategy.router] === undefined) {
+        const known = Object.keys(env.routers);
+        out.push(
+          locator.problem(
+            [...base, 'router'],
+            `${envName} has no router "${strategy.router}"${didYouMean(strategy.router, known)}` +
+              (known.length === 0 ? ` — add environments.${envName}.routers.${strategy.router}` : ''),
+          ),
+        );
+      }
+    }
+    const named: [(string | number)[], string][] =
+      strategy.type === 'blue-green'
+        ? strategy.prePromotionAnalysis.map((a, i): [(string | number)[], string] => [[...base, 'prePromotionAnalysis', i], a])
+        : strategy.steps.flatMap((s, i): [(string | number)[], string][] =>
+            'analysis' in s ? [[[...base, 'steps', i, 'analysis'], s.analysis]] : [],
+          );
+    for (const [path, analysis] of named) {
+      if (!analyses.includes(analysis)) {
+        out.push(locator.problem(path, `unknown analysis "${analysis}"${didYouMean(analysis, analyses)}`));
+      }
+    }
+  }
+  return out;
+}
