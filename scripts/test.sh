@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the end-to-end tests start for real: sshd hosts (the ssh provider).
+# Debian packages the end-to-end tests start for real (apt does not start them; the tests do).
 missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v pgrep >/dev/null || missing+=(procps)
+# Traffic routers and metric analysis (blue-green, canary).
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "the tests need these Debian packages: ${missing[*]} (run as root, or install them first)" >&2

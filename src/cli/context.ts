@@ -10,7 +10,10 @@ import type { RunObserver } from '../engine/journal.js';
 import { MarshalError } from '../model/errors.js';
 import type { ConfigProblem, Project } from '../model/project.js';
 import type { RunStore } from '../model/store.js';
+import type { Traffic } from '../model/traffic.js';
+import { runAnalysis } from '../providers/analysis/index.js';
 import { createProviders } from '../providers/index.js';
+import { createRouter } from '../providers/routers/index.js';
 import { openStore } from '../store/index.js';
 import type { GlobalOptions } from './output.js';
 
@@ -116,6 +119,12 @@ export function leaseMs(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 30_000;
 }
 
+/** Routers and analyses from providers/, for blue-green and canary services. */
+const traffic: Traffic = {
+  router: (_name, config, projectDir) => createRouter(config, projectDir),
+  analyze: (name, spec, io, onMeasurement) => runAnalysis(name, spec, io, { onMeasurement }),
+};
+
 export async function runnerDeps(
   store: RunStore,
   observer: RunObserver,
@@ -126,6 +135,7 @@ export async function runnerDeps(
     providers: providers.get,
     clock: systemClock,
     observer,
+    traffic,
     identity: identity(),
     leaseMs: leaseMs(),
     close: () => providers.closeAll(),

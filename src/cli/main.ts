@@ -111,7 +111,9 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
     .action(use(() => import('./commands/resume.js')));
   program
     .command('approve <run>')
-    .description('answer yes to a run waiting for a person (a manual promotion, an inconclusive analysis) and continue it')
+    .description(
+      'answer yes to a run waiting for a person (a manual promotion, an inconclusive analysis) and continue it',
+    )
     .option('--reason <text>', 'why: kept in the history')
     .action(use(() => import('./commands/approve.js')));
   program

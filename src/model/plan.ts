@@ -3,11 +3,13 @@
  * that a resumed run does exactly what was planned even if marshal.yaml has
  * changed since. The step graph is derived from it (plan/graph.ts).
  */
-import type { Slot } from './provider.js';
 import type { HealthCheckConfig, StartConfig } from './schema.js';
 import type { AnalysisConfig, RouterConfig } from './schema-delivery.js';
 
 export const PLAN_FORMAT = 1;
+
+/** One of the two side-by-side instances of a service on a host (blue-green, canary). */
+export type Slot = 'blue' | 'green';
 
 export interface RetryPolicy {
   attempts: number;

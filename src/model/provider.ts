@@ -5,7 +5,7 @@
  * effect that is already in place.
  */
 
-import type { PlannedHost } from './plan.js';
+import type { PlannedHost, Slot } from './plan.js';
 import type { LogStream } from './run.js';
 import type { HealthCheckConfig } from './schema.js';
 
@@ -27,8 +27,7 @@ export interface ProcessSpec {
   slot?: Slot;
 }
 
-/** One of the two side-by-side instances of a service on a host (blue-green, canary). */
-export type Slot = 'blue' | 'green';
+export type { Slot } from './plan.js';
 
 export type Action =
   /** Copy an artifact directory into releases/<version>. */

@@ -1,7 +1,7 @@
 /** Runs, steps, events and their states: the vocabulary of the store and the engine. */
 import type { SerializedError } from './errors.js';
+import type { Measurement, Verdict } from './measurement.js';
 import type { Plan } from './plan.js';
-import type { Measurement, Verdict } from './traffic.js';
 
 /** The outcome of an analysis step, kept with the step. */
 export interface AnalysisVerdict {

@@ -3,6 +3,7 @@
  * (blue-green, canary) is built on. Implementations live in providers/routers
  * and providers/analysis; the engine only sees these.
  */
+import type { Measurement, Verdict } from './measurement.js';
 import type { StepIO } from './provider.js';
 import type { AnalysisConfig, RouterConfig } from './schema-delivery.js';
 
@@ -41,20 +42,11 @@ export interface Traffic {
   ): Promise<AnalysisResult>;
 }
 
-export type Verdict = 'passed' | 'failed' | 'inconclusive' | 'error';
-
-/** One measurement of an analysis. */
-export interface Measurement {
-  at: number;
-  /** The measured value (a number for Prometheus/HTTP metrics, an exit status or text for commands). */
-  value: number | string | null;
-  outcome: 'success' | 'failure' | 'inconclusive' | 'error';
-  message?: string;
-}
-
 export interface AnalysisResult {
   verdict: Verdict;
   /** E.g. `failed (3) > failureLimit (2)`, or `passed: 5 of 5 measurements succeeded`. */
   message: string;
   measurements: Measurement[];
 }
+
+export type { Measurement, Verdict } from './measurement.js';

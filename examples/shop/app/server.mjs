@@ -39,19 +39,27 @@ const routes = {
       return [200, `web ${release.version} — api says: ${api}\n`];
     }
     if (service === 'db') return [200, `db ${release.version} schema=${schemaVersion()}\n`];
+    // A release with a defect in its request path: this share of requests fails (canary analysis demos).
+    if (release.errorRate !== undefined && Math.random() < release.errorRate) return [500, `${service} ${release.version} failed\n`];
     return [200, `${service} ${release.version}\n`];
   },
+  // Prometheus text format: requests served, by status (health checks and scrapes not counted).
   '/metrics': async () => [
     200,
-    [...counts].map(([status, n]) => `demo_requests_total{service="${service}",status="${status}"} ${n}`).join('\n') + '\n',
+    '# TYPE demo_requests_total counter\n' +
+      [...counts]
+        .map(([status, n]) => `demo_requests_total{service="${service}",version="${release.version}",status="${status}"} ${n}`)
+        .join('\n') +
+      '\n',
   ],
 };
 
 http
   .createServer(async (req, res) => {
     const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
     const [status, body] = route ? await route() : [404, 'not found\n'];
-    count(status);
+    if (path !== '/health' && path !== '/metrics') count(status);
     res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
   })
   .listen(port, '127.0.0.1', () => console.log(`${service} ${release.version} listening on ${port}`));

@@ -10,13 +10,19 @@ import { runWithProgress } from '../run-command.js';
  * run in this process: approved steps pass, rejected ones fail (and the run
  * rolls back).
  */
-async function answer(globals: GlobalOptions, ref: string, reason: string | undefined, approved: boolean): Promise<number> {
+async function answer(
+  globals: GlobalOptions,
+  ref: string,
+  reason: string | undefined,
+  approved: boolean,
+): Promise<number> {
   const parsed = parseRunRef(ref);
   const store = await openProjectStore(globals, false);
   try {
     const runId = await resolveRunId(store, parsed);
     const record = await store.getRun(runId);
-    if (record === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+    if (record === undefined)
+      throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
     const waiting = await store.getSteps(runId, { states: ['waiting'] });
     if (record.state !== 'waiting' || waiting.length === 0) {
       throw new MarshalError('STATE_CONFLICT', `run #${runId} is not waiting for anyone (${record.state})`);

@@ -10,7 +10,8 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
   try {
     const runId = await resolveRunId(store, parsed);
     const record = await store.getRun(runId);
-    if (record === undefined) throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+    if (record === undefined)
+      throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
     const steps = planSteps(record.plan, await store.getSteps(runId));
     // Analyses keep every measurement in the event log, with the step they belong to.
     const measurements: Record<string, Measurement[]> = {};

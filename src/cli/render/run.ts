@@ -120,9 +120,15 @@ export function renderRun(
     lines.push(color.bold('Analyses'));
     for (const [stepId, list] of analysed) {
       const step = steps.find((s) => s.stepId === stepId);
-      const verdict = step?.state === 'failed' ? (step.error?.message ?? 'failed') : (step?.note ?? step?.state ?? '');
+      const verdict =
+        step?.state === 'failed' ? (step.error?.message ?? 'failed') : (step?.note ?? step?.state ?? '');
       lines.push(`  ${stepId}: ${verdict}`);
-      const mark = { success: color.green('✓'), failure: color.red('✗'), inconclusive: color.yellow('?'), error: color.red('!') };
+      const mark = {
+        success: color.green('✓'),
+        failure: color.red('✗'),
+        inconclusive: color.yellow('?'),
+        error: color.red('!'),
+      };
       lines.push(`    ${list.map((m) => `${m.value ?? '—'} ${mark[m.outcome]}`).join(', ')}`);
     }
   }
