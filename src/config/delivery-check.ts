@@ -15,6 +15,11 @@ export function deliveryProblems(config: Config, locator: Locator): ConfigProble
     if (strategy?.type !== 'blue-green' && strategy?.type !== 'canary') continue;
     const base = ['services', name, 'strategy'];
     const group = service.group ?? name;
+    const provider = service.provider ?? config.defaults.provider;
+    if (provider !== 'local') {
+      // Slots (a second instance per host) exist in the local provider only, so far.
+      out.push(locator.problem([...base, 'type'], `${strategy.type} needs the local provider (slots are not built for ${provider} targets yet)`));
+    }
     for (const [envName, env] of Object.entries(config.environments)) {
       if (env.groups[group] === undefined) continue;
       if (env.routers[strategy.router] === undefined) {
