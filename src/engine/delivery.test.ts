@@ -160,6 +160,17 @@ describe('blue-green', () => {
     expect(steps.find((s) => s.stepId === 'api/-/approve')?.note).toBe('approved by alice');
   });
 
+  it('stops the old slot after keepOldFor', async () => {
+    const { provider, deploy } = setup({ type: 'blue-green', keepOldFor: '10ms' });
+    await deploy('v1');
+    expect((await deploy('v2')).state).toBe('succeeded');
+    const stops = provider.calls.filter((c) => c.phase === 'apply' && c.action.kind === 'restore');
+    // v2 went to green; blue (v1) is taken down on both hosts once the switch is done.
+    expect(
+      stops.map((c) => (c.action.kind === 'restore' ? `${c.key}:${c.action.slot}:${c.action.version}` : '')),
+    ).toEqual(['api/h1/restore:blue:null', 'api/h2/restore:blue:null']);
+  });
+
   it('an inconclusive pre-promotion analysis waits; rejecting it rolls back', async () => {
     const { store, traffic, deps, deploy } = setup(
       { type: 'blue-green', prePromotionAnalysis: ['errors'] },

@@ -4,7 +4,7 @@
  * Concurrency limits are ignored, so this is a lower bound when they bind.
  */
 import type { PhaseKind, Plan } from '../model/plan.js';
-import { BATCH_GATE, buildDeployGraph, STEP } from './graph.js';
+import { BATCH_GATE, buildDeployGraph, SERVICE_STEP, STEP } from './graph.js';
 
 /** Median step duration (ms) by service, then phase id. */
 export type PhaseHistory = Record<string, Record<string, number>>;
@@ -17,6 +17,22 @@ const DEFAULT_MS: Record<PhaseKind, number> = {
   health: 1000,
   restore: 500,
 };
+
+/** How long a service-level step takes: its pause, its analysis's measurements, a router switch. Approvals count 0. */
+function deliveryMs(step: DeliveryStep | undefined): number {
+  switch (step?.kind) {
+    case 'pause':
+    case 'retire':
+      return step.ms;
+    case 'analysis':
+      return step.spec.initialDelay + step.spec.interval * step.spec.count;
+    case 'route':
+    case 'promote':
+      return 200;
+    default:
+      return 0;
+  }
+}
 
 export function estimatePlan(plan: Plan, history: PhaseHistory): Plan['estimate'] {
   if (plan.services.length === 0) return null;
@@ -32,6 +48,8 @@ export function estimatePlan(plan: Plan, history: PhaseHistory): Plan['estimate'
   const finish = run.graph.longestPaths((v) => {
     const s = run.service[v] as number;
     if (run.kind[v] === STEP) return weights[s]?.[run.phase[v] as number] ?? 0;
+    if (run.kind[v] === SERVICE_STEP)
+      return deliveryMs(plan.services[s]?.delivery?.steps[run.phase[v] as number]);
     return run.kind[v] === BATCH_GATE ? (plan.services[s]?.pauseMs ?? 0) : 0;
   });
   let longest = 0;
