@@ -3,7 +3,7 @@
  * each step by the median of its phase in earlier runs, or by a default.
  * Concurrency limits are ignored, so this is a lower bound when they bind.
  */
-import type { PhaseKind, Plan } from '../model/plan.js';
+import type { DeliveryStep, PhaseKind, Plan } from '../model/plan.js';
 import { BATCH_GATE, buildDeployGraph, SERVICE_STEP, STEP } from './graph.js';
 
 /** Median step duration (ms) by service, then phase id. */
