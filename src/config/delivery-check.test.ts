@@ -29,7 +29,9 @@ describe('blue-green and canary references', () => {
 
   it('names an analysis that is not defined', () => {
     const [problem] = problemsOfYaml(
-      service(`      type: canary\n      router: edge\n${slots}\n      steps:\n        - setWeight: 20\n        - analysis: eror`),
+      service(
+        `      type: canary\n      router: edge\n${slots}\n      steps:\n        - setWeight: 20\n        - analysis: eror`,
+      ),
     );
     expect(problem).toMatchObject({ path: 'services.api.strategy.steps[1].analysis', line: 15 });
     expect(problem?.message).toBe('unknown analysis "eror" — did you mean "errors"?');

@@ -18,7 +18,12 @@ export function deliveryProblems(config: Config, locator: Locator): ConfigProble
     const provider = service.provider ?? config.defaults.provider;
     if (provider !== 'local') {
       // Slots (a second instance per host) exist in the local provider only, so far.
-      out.push(locator.problem([...base, 'type'], `${strategy.type} needs the local provider (slots are not built for ${provider} targets yet)`));
+      out.push(
+        locator.problem(
+          [...base, 'type'],
+          `${strategy.type} needs the local provider (slots are not built for ${provider} targets yet)`,
+        ),
+      );
     }
     for (const [envName, env] of Object.entries(config.environments)) {
       if (env.groups[group] === undefined) continue;
@@ -35,7 +40,10 @@ export function deliveryProblems(config: Config, locator: Locator): ConfigProble
     }
     const named: [(string | number)[], string][] =
       strategy.type === 'blue-green'
-        ? strategy.prePromotionAnalysis.map((a, i): [(string | number)[], string] => [[...base, 'prePromotionAnalysis', i], a])
+        ? strategy.prePromotionAnalysis.map((a, i): [(string | number)[], string] => [
+            [...base, 'prePromotionAnalysis', i],
+            a,
+          ])
         : strategy.steps.flatMap((s, i): [(string | number)[], string][] =>
             'analysis' in s ? [[[...base, 'steps', i, 'analysis'], s.analysis]] : [],
           );

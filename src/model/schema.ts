@@ -5,7 +5,6 @@
  */
 import {
   array,
-  boolean,
   discriminatedUnion,
   enum as enumOf,
   literal,

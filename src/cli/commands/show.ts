@@ -17,7 +17,9 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
     const measurements: Record<string, Measurement[]> = {};
     for (const event of await store.getEvents({ runId })) {
       if (event.type !== 'analysis.measurement' || event.stepId === undefined) continue;
-      (measurements[event.stepId] ??= []).push(event.data.measurement);
+      const list = measurements[event.stepId] ?? [];
+      list.push(event.data.measurement);
+      measurements[event.stepId] = list;
     }
     if (globals.json) printJson({ run: record, steps, measurements });
     else print(renderRun(record, steps, measurements));

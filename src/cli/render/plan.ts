@@ -35,6 +35,8 @@ function phasesText(svc: PlannedService): string {
         return 'promote 100%';
       case 'retire':
         return `stop ${delivery.fromSlot ?? 'old'} after ${formatDuration(s.ms)}`;
+      default:
+        return s satisfies never;
     }
   });
   return `${perTarget} (in ${delivery.slot}) ⇒ ${steps.join(' → ')} [${delivery.strategy} via ${delivery.router.name}]`;
