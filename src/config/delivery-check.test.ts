@@ -37,6 +37,14 @@ describe('blue-green and canary references', () => {
     expect(problem?.message).toBe('unknown analysis "eror" — did you mean "errors"?');
   });
 
+  it('parses analysis conditions up front', () => {
+    const [problem] = problemsOfYaml(
+      service(`      type: blue-green\n      router: edge\n${slots}`).replace('result == 0', 'result <'),
+    );
+    expect(problem).toMatchObject({ path: 'analyses.errors.successCondition', line: 2 });
+    expect(problem?.message).toContain('expected a number');
+  });
+
   it('refuses slots on a provider that has none yet', () => {
     const [problem] = problemsOfYaml(service(`      type: blue-green\n      router: edge\n${slots}`, 'ssh'));
     expect(problem).toMatchObject({ path: 'services.api.strategy.type' });

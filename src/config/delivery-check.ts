@@ -2,6 +2,8 @@
  * Blue-green and canary services name a router and analyses: every name must
  * exist — the router in each environment the service is deployed to.
  */
+
+import { parseCondition } from '../model/condition.js';
 import type { ConfigProblem } from '../model/project.js';
 import type { Config } from '../model/schema.js';
 import type { Locator } from './locator.js';
@@ -10,6 +12,18 @@ import { didYouMean } from './suggest.js';
 export function deliveryProblems(config: Config, locator: Locator): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const analyses = Object.keys(config.analyses);
+  // Conditions are parsed now, so a typo is found by `validate`, not half-way through a canary.
+  for (const [name, analysis] of Object.entries(config.analyses)) {
+    for (const key of ['successCondition', 'failureCondition'] as const) {
+      const source = analysis[key];
+      if (source === undefined) continue;
+      try {
+        parseCondition(source, key);
+      } catch (error) {
+        out.push(locator.problem(['analyses', name, key], (error as Error).message));
+      }
+    }
+  }
   for (const [name, service] of Object.entries(config.services)) {
     const strategy = service.strategy;
     if (strategy?.type !== 'blue-green' && strategy?.type !== 'canary') continue;

@@ -3,8 +3,13 @@
  * verdict — passed, failed, inconclusive or error — as Argo Rollouts does.
  */
 
+export {
+  type Condition,
+  type ConditionNode,
+  type ConditionValue,
+  parseCondition,
+} from '../../model/condition.js';
 export { type AnalysisCommandRunner, runLocalCommand } from './command.js';
-export { type Condition, type ConditionNode, type ConditionValue, parseCondition } from './condition.js';
 export { type Judged, judge, type Measure, prepareMeasure } from './measure.js';
 export { prometheusQueryUrl } from './prometheus.js';
 export type { Reading } from './reading.js';

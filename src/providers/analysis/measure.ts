@@ -3,11 +3,12 @@
  * source (Prometheus, HTTP or command), parse the conditions once, and judge
  * each reading with them.
  */
+
+import { type Condition, parseCondition } from '../../model/condition.js';
 import { MarshalError } from '../../model/errors.js';
 import type { AnalysisConfig } from '../../model/schema-delivery.js';
 import type { Measurement } from '../../model/traffic.js';
 import { type AnalysisCommandRunner, commandReader, commandTimeout, runLocalCommand } from './command.js';
-import { type Condition, parseCondition } from './condition.js';
 import { httpReader } from './http.js';
 import { prometheusReader } from './prometheus.js';
 import { isHttpUrl, type Reader, type Reading, readTimeout } from './reading.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MarshalError } from '../../model/errors.js';
 import { parseCondition } from './condition.js';
+import { MarshalError } from './errors.js';
 
 const holds = (source: string, result: number | string) => {
   const value = parseCondition(source).evaluate(result);

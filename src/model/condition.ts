@@ -13,7 +13,7 @@
  *     comparison := operand ('<' | '<=' | '>' | '>=' | '==' | '!=') operand
  *     operand    := 'result' | number | '-' number | 'single' | "double"
  */
-import { MarshalError } from '../../model/errors.js';
+import { MarshalError } from './errors.js';
 
 /** The comparison operators. */
 export type ComparisonOperator = '<' | '<=' | '>' | '>=' | '==' | '!=';
