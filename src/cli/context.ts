@@ -9,6 +9,7 @@ import { type Identity, type RunnerDeps, systemClock } from '../engine/index.js'
 import type { RunObserver } from '../engine/journal.js';
 import { MarshalError } from '../model/errors.js';
 import type { ConfigProblem, Project } from '../model/project.js';
+import type { RunRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import type { Traffic } from '../model/traffic.js';
 import { runAnalysis } from '../providers/analysis/index.js';
@@ -140,6 +141,28 @@ export async function runnerDeps(
     leaseMs: leaseMs(),
     close: () => providers.closeAll(),
   };
+}
+
+/**
+ * Opens the store, finds the run `ref` names (`12`, `#12`, `last`) and hands both to `work`;
+ * the store is closed afterwards. The reference's syntax is checked before anything is opened.
+ */
+export async function withRun<T>(
+  options: GlobalOptions,
+  ref: string,
+  work: (store: RunStore, run: RunRecord) => Promise<T>,
+): Promise<T> {
+  const parsed = parseRunRef(ref);
+  const store = await openProjectStore(options, false);
+  try {
+    const runId = await resolveRunId(store, parsed);
+    const run = await store.getRun(runId);
+    if (run === undefined)
+      throw new MarshalError('NOT_FOUND', `no run #${runId}`, { hint: 'see `marshal history`' });
+    return await work(store, run);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Checks a run reference's syntax — `12`, `#12` or `last` — before anything is opened. */

@@ -3,10 +3,10 @@
  * (the run stops cleanly and stays resumable; a rollback is not
  * interrupted), the closing summary and the exit status.
  */
-import type { RunnerDeps, RunOptions, RunOutcome } from '../engine/index.js';
+import { type RunnerDeps, type RunOptions, type RunOutcome, resumeRun } from '../engine/index.js';
 import { MarshalError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
-import { exitCodeForRunState } from '../model/run.js';
+import { exitCodeForRunState, type RunRecord } from '../model/run.js';
 import type { LockInfo, RunStore } from '../model/store.js';
 import { runnerDeps } from './context.js';
 import { color, type GlobalOptions, outputMode, print, printJson } from './output.js';
@@ -92,4 +92,24 @@ export async function runWithProgress(
     for (const s of signals) process.off(s, onSignal);
     await deps.close();
   }
+}
+
+/** Continues a run (resume, approve, reject) with the same live progress and exit status as a deploy. */
+export function resumeWithProgress(
+  globals: GlobalOptions,
+  store: RunStore,
+  run: RunRecord,
+  wait: boolean,
+): Promise<number> {
+  return runWithProgress(
+    globals,
+    store,
+    run.environment,
+    wait,
+    (deps, options) => {
+      options.onPlanned?.(run.plan);
+      return resumeRun(deps, run.id, options);
+    },
+    true,
+  );
 }

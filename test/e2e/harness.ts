@@ -101,13 +101,13 @@ export async function waitFor(
   }
 }
 
-/** Stops every supervised service process under a project's deploy roots. */
+/** Stops every supervised service process (`service.pid`, and `blue.pid`/`green.pid` for slots) under a project's deploy roots. */
 export function stopServices(dir: string): void {
   const hosts = join(dir, '.marshal', 'hosts');
   if (!existsSync(hosts)) return;
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(d, e.name)) : e.name === 'service.pid' ? [join(d, e.name)] : [],
+      e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.pid') ? [join(d, e.name)] : [],
     );
   for (const pidFile of walk(hosts)) {
     const pid = Number(readFileSync(pidFile, 'utf8'));
