@@ -1,8 +1,8 @@
 // Bundles the CLI into one CommonJS file, dist/bundle/marshal.cjs, which bin/marshal.js loads
 // through V8's code cache. Resolving and compiling ~150 modules one by one costs more start-up
 // time than the work of a small deploy; one file compiled from a cache costs a fraction.
-// better-sqlite3 stays external: it loads a native addon.
-import { rmSync, writeFileSync } from 'node:fs';
+// better-sqlite3's JavaScript is bundled too; its native addon is loaded by path (src/store/sqlite/native.ts).
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chdir } from 'node:process';
 import { build } from 'esbuild';
 
@@ -10,6 +10,20 @@ chdir(new URL('..', import.meta.url).pathname);
 rmSync('dist/bundle', { recursive: true, force: true });
 // ESM dependencies read import.meta.url, which CommonJS lacks: give them this file's URL.
 const shim = 'dist/import-meta-url.js';
+// fdir (under tinyglobby) loads picomatch from node_modules when it starts, for its own
+// `.glob()`, which tinyglobby never calls (it brings its own, bundled, picomatch): 5 ms of
+// every command. The build fails if fdir changes so that this no longer applies.
+const skipFdirPicomatch = {
+  name: 'skip-fdir-picomatch',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]fdir[\\/]dist[\\/]index\.mjs$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const load = /__require\.resolve\("picomatch"\);\s*pm = __require\("picomatch"\);/;
+      if (!load.test(source)) throw new Error(`${args.path}: picomatch is no longer loaded as expected`);
+      return { contents: source.replace(load, ''), loader: 'js' };
+    });
+  },
+};
 writeFileSync(shim, "export const importMetaUrl = require('node:url').pathToFileURL(__filename).href;\n");
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -18,9 +32,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   outfile: 'dist/bundle/marshal.cjs',
-  external: ['better-sqlite3'],
   define: { 'import.meta.url': 'importMetaUrl' },
   inject: [shim],
+  plugins: [skipFdirPicomatch],
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliReferenceMarkdown } from '../dist/cli/reference.js';
-import { configJsonSchema, configReferenceMarkdown } from '../dist/config/index.js';
+import { configJsonSchema, configReferenceMarkdown } from '../dist/config/reference.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 

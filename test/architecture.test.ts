@@ -35,3 +35,43 @@ describe('architecture', () => {
     expect(long).toEqual([]);
   });
 });
+
+/**
+ * The modules `file` loads when it is loaded: static imports, followed through relative
+ * paths; `import type` and dynamic `import()` are not loads at start-up.
+ */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  if (!file.startsWith('src/')) return seen;
+  const text = readFileSync(join(root, file), 'utf8');
+  for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?'([^']+)';/gms)) {
+    const spec = m[1] as string;
+    const target = spec.startsWith('.')
+      ? join(file, '..', spec).replace(/\.js$/, '.ts')
+      : spec.replace(/^node:/, 'node:');
+    staticClosure(target, seen);
+  }
+  return seen;
+}
+
+describe('start-up', () => {
+  // A deploy answered from the project cache must not pay for the validator (zod, the YAML
+  // parser): loading it costs more than planning a small deploy.
+  it.each(['deploy', 'rollback', 'resume', 'status'])(
+    '`marshal %s` does not load the validator',
+    (command) => {
+      const loaded = [
+        ...staticClosure('src/cli/main.ts'),
+        ...staticClosure(`src/cli/commands/${command}.ts`),
+      ];
+      expect(loaded.filter((m) => m === 'zod' || m === 'yaml' || m.startsWith('src/model/schema'))).toEqual(
+        [],
+      );
+    },
+  );
+
+  it('sees a static import of the validator when there is one', () => {
+    expect(staticClosure('src/config/load.ts')).toContain('src/model/schema.ts');
+  });
+});

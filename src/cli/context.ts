@@ -42,18 +42,18 @@ export function configPath(options: GlobalOptions): string {
  * (commands that go on to deploy refresh that cache with {@link rememberProject}); without,
  * everything is checked in full (`validate`).
  */
-export function readProject(options: GlobalOptions, cached = false): Project {
-  return readProjectFrom(options, cached).project;
+export async function readProject(options: GlobalOptions, cached = false): Promise<Project> {
+  return (await readProjectFrom(options, cached)).project;
 }
 
 /** readProject, telling whether the project came from the cache. */
-export function readProjectFrom(
+export async function readProjectFrom(
   options: GlobalOptions,
   cached: boolean,
-): { project: Project; fromCache: boolean } {
+): Promise<{ project: Project; fromCache: boolean }> {
   try {
     const file = configPath(options);
-    return cached ? loadProjectCached(file) : { project: loadProject(file), fromCache: false };
+    return cached ? await loadProjectCached(file) : { project: await loadProject(file), fromCache: false };
   } catch (error) {
     if (error instanceof MarshalError && error.code === 'CONFIG_INVALID') {
       const problems = (error.details?.problems ?? []) as ConfigProblem[];
@@ -104,7 +104,7 @@ export async function checkEnvironment(
   if (environment === undefined) return;
   let known: string[];
   try {
-    known = Object.keys(readProject(options, true).config.environments);
+    known = Object.keys((await readProject(options, true)).config.environments);
   } catch {
     known = [...new Set((await store?.listRuns({ limit: 1000 }))?.map((r) => r.environment) ?? [])];
   }

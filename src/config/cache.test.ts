@@ -31,72 +31,75 @@ function mark(cache: string): void {
   writeFileSync(cache, JSON.stringify(entry));
 }
 
-describe('loadProjectCached', () => {
-  it('reuses the validated project while every file is byte-for-byte the same', () => {
+describe('loadProjectCached', async () => {
+  it('reuses the validated project while every file is byte-for-byte the same', async () => {
     const p = project();
-    const first = loadProjectCached(p.file);
+    const first = await loadProjectCached(p.file);
     expect(first).toMatchObject({ fromCache: false });
     expect(first.project.config.services.api?.steps[0]?.run).toBe('echo one');
     saveProjectCache(first.project);
     mark(p.cache);
-    expect(loadProjectCached(p.file)).toMatchObject({ fromCache: true, project: { digest: 'from-cache' } });
+    expect(await loadProjectCached(p.file)).toMatchObject({
+      fromCache: true,
+      project: { digest: 'from-cache' },
+    });
   });
 
-  it('loads again when an included file changes, or a glob matches another file', () => {
+  it('loads again when an included file changes, or a glob matches another file', async () => {
     const p = project();
-    saveProjectCache(loadProjectCached(p.file).project);
+    saveProjectCache((await loadProjectCached(p.file)).project);
     mark(p.cache);
     writeFileSync(join(p.dir, 'services/api.yaml'), service('api', 'echo two'));
-    const changed = loadProjectCached(p.file);
+    const changed = await loadProjectCached(p.file);
     expect(changed.fromCache).toBe(false);
     expect(changed.project.config.services.api?.steps[0]?.run).toBe('echo two');
     saveProjectCache(changed.project);
     mark(p.cache);
     writeFileSync(join(p.dir, 'services/web.yaml'), service('web', 'echo web'));
-    expect(Object.keys(loadProjectCached(p.file).project.config.services)).toEqual(['api', 'web']);
+    expect(Object.keys((await loadProjectCached(p.file)).project.config.services)).toEqual(['api', 'web']);
   });
 
-  it('writes nothing while loading, and an invalid project throws instead of loading from a stale cache', () => {
+  it('writes nothing while loading, and an invalid project throws instead of loading from a stale cache', async () => {
     const p = project();
-    saveProjectCache(loadProjectCached(p.file).project);
+    saveProjectCache((await loadProjectCached(p.file)).project);
     rmSync(p.cache);
-    loadProjectCached(p.file);
+    await loadProjectCached(p.file);
     expect(existsSync(p.cache)).toBe(false);
-    saveProjectCache(loadProjectCached(p.file).project);
+    saveProjectCache((await loadProjectCached(p.file)).project);
     writeFileSync(join(p.dir, 'services/api.yaml'), service('api', '{{ nope }}'));
-    expect(() => loadProjectCached(p.file)).toThrow(/problem/);
+    await expect(loadProjectCached(p.file)).rejects.toThrow(/problem/);
   });
 });
 
-describe('hosts files', () => {
-  it('load hosts from a file beside the environment, and the cache follows the file', () => {
+describe('hosts files', async () => {
+  it('load hosts from a file beside the environment, and the cache follows the file', async () => {
     const dir = writeProject({
       'marshal.yaml': `${service('api', 'echo one')}environments:\n  dev:\n    groups:\n      app: { hostsFile: inventory/dev.yaml }\n`,
       'inventory/dev.yaml': '- h1\n- { name: h2, address: 10.0.0.2, vars: { zone: b } }\n',
     });
     dirs.push(dir);
     const file = join(dir, 'marshal.yaml');
-    const first = loadProjectCached(file).project;
+    const first = (await loadProjectCached(file)).project;
     expect(first.config.environments.dev?.groups.app?.hosts).toEqual([
       'h1',
       { name: 'h2', address: '10.0.0.2', vars: { zone: 'b' } },
     ]);
     expect(first.files).toContain(join(dir, 'inventory/dev.yaml'));
     saveProjectCache(first);
-    expect(loadProjectCached(file).fromCache).toBe(true);
+    expect((await loadProjectCached(file)).fromCache).toBe(true);
     writeFileSync(join(dir, 'inventory/dev.yaml'), '- h1\n- h3\n');
-    const changed = loadProjectCached(file);
+    const changed = await loadProjectCached(file);
     expect(changed.fromCache).toBe(false);
     expect(changed.project.config.environments.dev?.groups.app?.hosts).toEqual(['h1', 'h3']);
   });
 
-  it('locates a problem in the hosts file itself', () => {
+  it('locates a problem in the hosts file itself', async () => {
     const dir = writeProject({
       'marshal.yaml': `${service('api', 'echo one')}environments:\n  dev:\n    groups:\n      app: { hostsFile: hosts.yaml }\n`,
       'hosts.yaml': '- h1\n- { name: h2, prot: 22 }\n',
     });
     dirs.push(dir);
-    expect(() => loadProjectCached(join(dir, 'marshal.yaml'))).toThrow(
+    await expect(loadProjectCached(join(dir, 'marshal.yaml'))).rejects.toThrow(
       expect.objectContaining({
         details: expect.objectContaining({
           problems: [

@@ -9,8 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Project } from '../model/project.js';
-import { includedFiles } from './includes.js';
-import { loadProject } from './load.js';
+import { includedFiles } from './include-paths.js';
 
 /** Bumped whenever the shape of a Project or the checks change. */
 const CACHE_FORMAT = 1;
@@ -76,9 +75,14 @@ export function saveProjectCache(project: Project): void {
  * loadProject, answered from the cache when every file read last time is byte-for-byte the
  * same. `fromCache` tells whether it was; nothing is written here.
  */
-export function loadProjectCached(file: string): { project: Project; fromCache: boolean } {
+export async function loadProjectCached(file: string): Promise<{ project: Project; fromCache: boolean }> {
   const configFile = resolve(file);
   const cached = readEntry(configFile);
   if (cached !== undefined) return { project: cached, fromCache: true };
-  return { project: loadProject(configFile), fromCache: false };
+  return { project: await loadProject(configFile), fromCache: false };
+}
+
+/** Reads and checks a project in full (see ./load.js), loading the validator on first use. */
+export async function loadProject(file: string): Promise<Project> {
+  return (await import('./load.js')).loadProject(file);
 }

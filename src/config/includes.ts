@@ -5,42 +5,15 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { isDynamicPattern } from 'tinyglobby';
 import type { ConfigProblem } from '../model/project.js';
+import { globMatches } from './include-paths.js';
 import { problemAt, readSource, type SourceFile } from './yaml-source.js';
 
 /** The included files that could be read, and the problems of the entries that could not. */
 export interface Included {
   sources: SourceFile[];
   problems: ConfigProblem[];
-}
-
-/** The files a glob entry matches, sorted: the order files are read in. */
-export function globMatches(pattern: string, dir: string): string[] {
-  return globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true, dot: false }).sort();
-}
-
-/**
- * The files `include:` entries name, in reading order, each once, never the root — or
- * undefined when an entry names nothing (a full load reports that).
- */
-export function includedFiles(
-  rootFile: string,
-  rootDir: string,
-  entries: readonly string[],
-): string[] | undefined {
-  const seen = new Set<string>([rootFile]);
-  const out: string[] = [];
-  for (const entry of entries) {
-    const files = isDynamicPattern(entry) ? globMatches(entry, rootDir) : [resolve(rootDir, entry)];
-    if (files.length === 0) return undefined;
-    for (const file of files) {
-      if (seen.has(file)) continue;
-      seen.add(file);
-      out.push(file);
-    }
-  }
-  return out;
 }
 
 /** Reads every file the root's `include:` names. Entries that are not strings are left to the schema. */

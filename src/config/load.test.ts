@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MarshalError } from '../model/errors.js';
+import { configDigest } from './digest.js';
 import { writeProject } from './fixtures/tmp-project.js';
-import { configDigest, formatProblem, loadProject, STARTER_CONFIG } from './index.js';
+import { formatProblem, STARTER_CONFIG } from './index.js';
+import { loadProject } from './load.js';
 
 const ROOT = `project: shop
 include:

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProjectFile } from '../model/schema.js';
 import { TEMPLATE_NAMES } from '../model/scope.js';
-import { configJsonSchema, configReferenceMarkdown, STARTER_CONFIG } from './index.js';
+import { STARTER_CONFIG } from './index.js';
+import { configJsonSchema, configReferenceMarkdown } from './reference.js';
 
 // vitest runs from the repository root.
 const repo = process.cwd();

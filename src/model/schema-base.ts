@@ -1,20 +1,16 @@
 /** The scalar building blocks of the schema: names, versions, durations, variables. */
 import { boolean, number, record, string, union } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { VERSION_PATTERN } from './version.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 const nameText = 'lower-case letters, digits, ".", "_" and "-"; starts and ends with a letter or digit';
 
 export const Name = string().regex(NAME, { message: `must be a name: ${nameText}` });
 
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-/** Versions become directory names on targets, so they are restricted to a safe alphabet. */
-export const Version = string().regex(VERSION, {
+export const Version = string().regex(VERSION_PATTERN, {
   message: 'must be a version: letters, digits, ".", "_", "+" and "-", starting with a letter or digit',
 });
-export function isValidVersion(value: string): boolean {
-  return VERSION.test(value);
-}
 
 /** A duration: `250ms`, `5s`, `1m30s`, or a number of milliseconds. */
 export const Duration = union([

@@ -18,7 +18,7 @@ import {
 import { Duration, Name, Variables, Version } from './schema-base.js';
 import { Analysis, BlueGreen, Canary, Router } from './schema-delivery.js';
 
-export { Duration, isValidVersion, Name, Variables, Version } from './schema-base.js';
+export { Duration, Name, Variables, Version } from './schema-base.js';
 
 export const RetryPolicy = strictObject({
   attempts: number()

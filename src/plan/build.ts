@@ -14,7 +14,7 @@ import {
 } from '../model/plan.js';
 import type { Project } from '../model/project.js';
 import type { TargetState } from '../model/run.js';
-import { isValidVersion } from '../model/schema.js';
+import { isValidVersion } from '../model/version.js';
 import { deliveryOf } from './delivery.js';
 import { estimatePlan, type PhaseHistory } from './estimate.js';
 import { deployPhases, rollbackPhases } from './phases.js';

@@ -8,7 +8,7 @@ import { type GlobalOptions, print, printJson } from '../output.js';
 import { renderPlan } from '../render/plan.js';
 
 export async function run(globals: GlobalOptions, environment: string, flags: DeployFlags): Promise<number> {
-  const project = readProject(globals, true);
+  const project = await readProject(globals, true);
   const request = planRequest(environment, flags);
   let plan: Plan;
   try {

@@ -1,5 +1,5 @@
 import { planDeploy, type RollbackTo, rollbackVersions, startRun } from '../../engine/index.js';
-import { isValidVersion } from '../../model/schema.js';
+import { isValidVersion } from '../../model/version.js';
 import { openProjectStore, readProjectFrom, rememberProject } from '../context.js';
 import { parseServices } from '../deploy-options.js';
 import { argumentError, type GlobalOptions } from '../output.js';
@@ -20,7 +20,7 @@ function parseTo(value: string | undefined): RollbackTo {
 }
 
 export async function run(globals: GlobalOptions, environment: string, flags: Flags): Promise<number> {
-  const { project, fromCache } = readProjectFrom(globals, true);
+  const { project, fromCache } = await readProjectFrom(globals, true);
   const to = parseTo(flags.to);
   const selected = parseServices(flags.services);
   if (project.config.environments[environment] === undefined) {

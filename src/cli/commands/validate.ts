@@ -5,7 +5,7 @@ import { type GlobalOptions, print, printJson } from '../output.js';
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export async function run(globals: GlobalOptions): Promise<number> {
-  const project = readProject(globals);
+  const project = await readProject(globals);
   const services = Object.keys(project.config.services);
   const environments = Object.keys(project.config.environments);
   if (globals.json) {

@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isValidVersion } from '../../model/schema.js';
+import { isValidVersion } from '../../model/version.js';
 import { type LocalLayout, RELEASE_MARKER, type ReleaseEntry } from './layout.js';
 
 /** A short random suffix for temp names, so concurrent writers never collide. */

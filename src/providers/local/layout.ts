@@ -13,7 +13,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
-import { isValidVersion } from '../../model/schema.js';
+import { isValidVersion } from '../../model/version.js';
 
 export interface LocalLayout {
   serviceDir: string;

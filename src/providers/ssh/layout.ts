@@ -12,7 +12,7 @@
  */
 import { posix } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
-import { isValidVersion } from '../../model/schema.js';
+import { isValidVersion } from '../../model/version.js';
 
 export interface RemoteLayout {
   /** The deploy root, normalized; relative means in the home directory. */

@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../../model/duration.js';
 import { MarshalError } from '../../model/errors.js';
-import { isValidVersion } from '../../model/schema.js';
+import { isValidVersion } from '../../model/version.js';
 import { displayPath } from './layout.js';
 
 /** A script's report: each key with its values in order (`pruned=` repeats). */

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MarshalError } from '../../model/errors.js';
+import { sqliteAddon } from './native.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the event log, its projections, logs and locks.
@@ -118,7 +119,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   try {
     if (!readonly) mkdirSync(dirname(path), { recursive: true });
     else if (!existsSync(path)) throw new Error('does not exist');
-    db = new Database(path, { readonly, fileMustExist: readonly });
+    const addon = sqliteAddon();
+    db = new Database(path, {
+      readonly,
+      fileMustExist: readonly,
+      ...(addon ? { nativeBinding: addon } : {}),
+    });
   } catch (err) {
     throw storeError(path, `cannot open: ${(err as Error).message}`, err);
   }
