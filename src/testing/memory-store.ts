@@ -33,6 +33,7 @@ import {
   verifyPlans,
   verifyRows,
 } from '../store/chain.js';
+import { planFromJson, planToJson } from '../store/plan-json.js';
 import {
   changedTarget,
   compareSteps,
@@ -118,7 +119,7 @@ export class MemoryStore implements RunStore {
 
   async createRun(run: NewRun): Promise<RunRecord> {
     const id = this.lastRunId + 1;
-    const planJson = JSON.stringify(run.plan);
+    const planJson = planToJson(run.plan);
     this.pendingPlans.set(id, planJson);
     try {
       await this.append([createdEvent(id, run, planJson)]);
@@ -170,7 +171,7 @@ export class MemoryStore implements RunStore {
       const planJson = this.pendingPlans.get(event.runId);
       if (planJson === undefined)
         throw new MarshalError('STORE_ERROR', 'a run.created event needs its plan: use createRun');
-      s.runs.set(event.runId, clone(createdRun(event, JSON.parse(planJson))));
+      s.runs.set(event.runId, clone(createdRun(event, planFromJson(planJson))));
       this.plans.set(event.runId, planJson);
       return;
     }

@@ -13,6 +13,7 @@ import type { Plan } from '../model/plan.js';
 import type { NewEvent, StepRecord } from '../model/run.js';
 import type { LockHolder, NewRun, RunStore } from '../model/store.js';
 import { planDigest } from '../store/chain.js';
+import { planToJson } from '../store/plan-json.js';
 
 export interface StoreHarness {
   store: RunStore;
@@ -119,7 +120,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
           reason: 'release 42',
           configDigest: 'sha256:prod',
           // The plan is stored beside the event; the event carries its digest.
-          planDigest: planDigest(JSON.stringify(storeTestPlan('prod'))),
+          planDigest: planDigest(planToJson(storeTestPlan('prod'))),
         });
         expect((await store.getRun(a.id))?.plan).toEqual(storeTestPlan('prod'));
       });

@@ -15,6 +15,7 @@ import type {
   TargetState,
 } from '../../model/run.js';
 import type { LockInfo } from '../../model/store.js';
+import { planFromJson } from '../plan-json.js';
 
 /** Prepared statements by SQL text, prepared once per connection. */
 export class Statements {
@@ -60,7 +61,7 @@ export function toRun(r: RunRow): RunRecord {
     actor: r.actor,
     reason: r.reason,
     configDigest: r.config_digest,
-    plan: JSON.parse(r.plan),
+    plan: planFromJson(r.plan),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     endedAt: r.ended_at,

@@ -27,6 +27,7 @@ import type {
   RunQuery,
   RunStore,
 } from '../../model/store.js';
+import { planToJson } from '../plan-json.js';
 import { createdEvent, createdRun, isPidAlive } from '../projection.js';
 import * as locks from './locks.js';
 import * as queries from './queries.js';
@@ -90,7 +91,7 @@ export class SqliteStore implements RunStore {
   createRun(run: NewRun): Promise<RunRecord> {
     return this.write(() => {
       const id = this.writer.nextRunId();
-      const planJson = JSON.stringify(run.plan);
+      const planJson = planToJson(run.plan);
       this.writer.createRun(id, run, planJson);
       return { ...createdRun(createdEvent(id, run, planJson), run.plan) };
     });
