@@ -3,6 +3,10 @@
  * hash chain and lock rules as the durable stores (they share
  * store/projection.ts and store/chain.ts), passing the same contract suite.
  * Everything handed in or out is copied, as if it had been through a database.
+ *
+ * This module holds the state and the write path; the lock table is in
+ * memory-locks.ts, and the read queries (filtering, ordering, paging) are in
+ * memory-tables.ts.
  */
 import { hostname } from 'node:os';
 import { MarshalError } from '../model/errors.js';
@@ -25,30 +29,30 @@ import type {
   RunQuery,
   RunStore,
 } from '../model/store.js';
-import {
-  type ChainRow,
-  canonicalJson,
-  eventHash,
-  GENESIS_HASH,
-  verifyPlans,
-  verifyRows,
-} from '../store/chain.js';
+import { canonicalJson, eventHash, GENESIS_HASH, verifyPlans, verifyRows } from '../store/chain.js';
 import { planFromJson, planToJson } from '../store/plan-json.js';
 import {
   changedTarget,
   compareSteps,
-  compareText,
   createdEvent,
   createdRun,
-  isDurationSample,
   isPidAlive,
   isStepEvent,
-  mayTakeLock,
-  mediansByPhase,
   nextStep,
-  PHASE_HISTORY_RUNS,
   runPatch,
 } from '../store/projection.js';
+import { MemoryLocks } from './memory-locks.js';
+import {
+  clone,
+  phaseMedians,
+  type StoredRow,
+  selectEvents,
+  selectLogs,
+  selectRuns,
+  selectTargets,
+  stepKey,
+  targetKey,
+} from './memory-tables.js';
 
 export interface MemoryStoreOptions {
   /** The host name locks are taken on (default: this machine's). */
@@ -56,15 +60,6 @@ export interface MemoryStoreOptions {
   /** Decides whether a lock holder's pid is alive (default: a real check). */
   pidAlive?: (pid: number) => boolean;
 }
-
-interface StoredRow extends ChainRow {
-  data: unknown;
-}
-
-const clone = <T>(value: T): T => structuredClone(value);
-const stepKey = (runId: number, stepId: string) => `${runId}\u0000${stepId}`;
-const targetKey = (t: { environment: string; service: string; target: string }) =>
-  `${t.environment}\u0000${t.service}\u0000${t.target}`;
 
 export class MemoryStore implements RunStore {
   // Replaced, never mutated, by append: a failed batch leaves them as they were.
@@ -74,7 +69,7 @@ export class MemoryStore implements RunStore {
   /** Plan JSON by run id, stored beside the events as the SQLite store does. */
   private readonly plans = new Map<number, string>();
   private readonly pendingPlans = new Map<number, string>();
-  private readonly locks = new Map<string, LockInfo>();
+  private readonly locks: MemoryLocks;
   private events: StoredRow[] = [];
   private logs: StoredLogLine[] = [];
   /** Highest seq ever assigned: a deleted tail shows as a gap, as in SQLite. */
@@ -82,12 +77,9 @@ export class MemoryStore implements RunStore {
   private lastRunId = 0;
   private failures: Error[] = [];
   private closed = false;
-  private readonly host: string;
-  private readonly pidAlive: (pid: number) => boolean;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.host = options.hostname ?? hostname();
-    this.pidAlive = options.pidAlive ?? isPidAlive;
+    this.locks = new MemoryLocks(options.hostname ?? hostname(), options.pidAlive ?? isPidAlive);
   }
 
   /** Test hook: the next `count` calls to `append`/`createRun` reject with `error` and change nothing. */
@@ -211,11 +203,7 @@ export class MemoryStore implements RunStore {
 
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     this.check();
-    const runs = [...this.runs.values()]
-      .filter((r) => query.environment === undefined || r.environment === query.environment)
-      .filter((r) => query.states === undefined || query.states.includes(r.state))
-      .sort((a, b) => b.id - a.id);
-    return clone(query.limit === undefined ? runs : runs.slice(0, Math.max(0, query.limit)));
+    return selectRuns(this.runs.values(), query);
   }
 
   async getSteps(runId: number, query: { states?: StepState[] } = {}): Promise<StepRecord[]> {
@@ -233,22 +221,7 @@ export class MemoryStore implements RunStore {
 
   async getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]> {
     this.check();
-    const after = query.afterSeq ?? 0;
-    const rows = this.events.filter(
-      (e) => e.seq > after && (query.runId === undefined || e.runId === query.runId),
-    );
-    const page = query.limit === undefined ? rows : rows.slice(0, Math.max(0, query.limit));
-    return page.map((r) => {
-      const event = {
-        seq: r.seq,
-        runId: r.runId,
-        type: r.type,
-        at: r.at,
-        data: clone(r.data),
-      } as StoredEvent;
-      if (r.stepId !== null) event.stepId = r.stepId;
-      return Object.assign(event, { prevHash: r.prevHash, hash: r.hash });
-    });
+    return selectEvents(this.events, query);
   }
 
   async getLogs(query: {
@@ -258,35 +231,17 @@ export class MemoryStore implements RunStore {
     limit?: number;
   }): Promise<StoredLogLine[]> {
     this.check();
-    const after = query.afterId ?? 0;
-    const rows = this.logs.filter(
-      (l) =>
-        l.runId === query.runId && l.id > after && (query.stepId === undefined || l.stepId === query.stepId),
-    );
-    return clone(query.limit === undefined ? rows : rows.slice(0, Math.max(0, query.limit)));
+    return selectLogs(this.logs, query);
   }
 
   async getTargets(environment?: string): Promise<TargetState[]> {
     this.check();
-    const rows = [...this.targets.values()].filter(
-      (t) => environment === undefined || t.environment === environment,
-    );
-    return clone(rows.sort((a, b) => compareText(targetKey(a), targetKey(b))));
+    return selectTargets(this.targets.values(), environment);
   }
 
   async phaseDurations(environment: string): Promise<Record<string, Record<string, number>>> {
     this.check();
-    const window = new Set(
-      [...this.runs.values()]
-        .filter((r) => r.environment === environment)
-        .map((r) => r.id)
-        .sort((a, b) => b - a)
-        .slice(0, PHASE_HISTORY_RUNS),
-    );
-    const samples = [...this.steps.values()]
-      .filter((s) => window.has(s.runId) && isDurationSample(s))
-      .map((s) => ({ stepId: s.stepId, durationMs: s.durationMs as number }));
-    return mediansByPhase(samples);
+    return phaseMedians(this.runs.values(), this.steps.values(), environment);
   }
 
   async acquireLock(
@@ -296,39 +251,27 @@ export class MemoryStore implements RunStore {
     now: number,
   ): Promise<LockResult> {
     this.check();
-    const current = this.locks.get(environment);
-    if (current && !mayTakeLock(current, holder, now, this.host, this.pidAlive)) {
-      return { ok: false, holder: clone(current) };
-    }
-    this.locks.set(environment, { ...clone(holder), environment, acquiredAt: now, expiresAt: now + leaseMs });
-    return { ok: true };
+    return this.locks.acquire(environment, holder, leaseMs, now);
   }
 
   async renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean> {
     this.check();
-    const lock = this.locks.get(environment);
-    if (lock?.runId !== runId) return false;
-    lock.expiresAt = now + leaseMs;
-    return true;
+    return this.locks.renew(environment, runId, leaseMs, now);
   }
 
   async transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean> {
     this.check();
-    const lock = this.locks.get(environment);
-    if (lock?.runId !== fromRunId) return false;
-    lock.runId = toRunId;
-    return true;
+    return this.locks.transfer(environment, fromRunId, toRunId);
   }
 
   async releaseLock(environment: string, runId: number): Promise<void> {
     this.check();
-    if (this.locks.get(environment)?.runId === runId) this.locks.delete(environment);
+    this.locks.release(environment, runId);
   }
 
   async getLock(environment: string): Promise<LockInfo | undefined> {
     this.check();
-    const lock = this.locks.get(environment);
-    return lock && clone(lock);
+    return this.locks.get(environment);
   }
 
   async verifyChain(): Promise<ChainReport> {

@@ -46,14 +46,12 @@ export class LocalProvider implements Provider {
   }
 
   async isDone(action: Action, target: TargetContext, _io: StepIO): Promise<boolean> {
+    // A command's effect cannot be observed (commands must be idempotent); health is always probed anew.
+    if (action.kind === 'exec' || action.kind === 'health') return false;
     const l = this.layoutOf(target, slotOf(action));
     switch (action.kind) {
       case 'upload':
         return isUploaded(l, action.version);
-      case 'exec':
-      case 'health':
-        // A command's effect cannot be observed (commands must be idempotent); health is always probed anew.
-        return false;
       case 'switch':
         return currentIs(l, action.version);
       case 'start':
@@ -70,12 +68,12 @@ export class LocalProvider implements Provider {
 
   async apply(action: Action, target: TargetContext, io: StepIO): Promise<void> {
     throwIfAborted(io.signal);
+    // Plain commands need no paths unless they run in a release: most steps of a large graph.
+    if (action.kind === 'exec') return this.exec(action, target, io);
     const l = this.layoutOf(target, slotOf(action));
     switch (action.kind) {
       case 'upload':
         return upload(l, action.version, action.source, io);
-      case 'exec':
-        return this.exec(l, action, target, io);
       case 'switch':
         return switchTo(l, action.version, action.keep, io);
       case 'start':
@@ -95,14 +93,13 @@ export class LocalProvider implements Provider {
   }
 
   private async exec(
-    l: LocalLayout,
     action: Extract<Action, { kind: 'exec' }>,
     target: TargetContext,
     io: StepIO,
   ): Promise<void> {
-    const release = releaseDir(l, action.version);
-    // No stat for services without an artifact: most steps of a large graph are plain commands.
-    const hasRelease = action.inRelease && (await isDirectory(release));
+    // No paths and no stat for services without an artifact.
+    const release = action.inRelease ? releaseDir(this.layoutOf(target), action.version) : null;
+    const hasRelease = release !== null && (await isDirectory(release));
     const result = await this.shells().run({
       command: action.command,
       cwd: hasRelease ? release : target.projectDir,

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action, TargetContext } from '../../model/provider.js';
 import { recordingIO, removeDir, tempDir } from '../../testing/provider-testkit.js';
-import { type SshdHosts, sshTargetContext, startSshdHosts } from '../../testing/sshd-hosts.js';
+import { type SshdHosts, startSshdHosts } from '../../testing/sshd-hosts.js';
+import { sshTargetContext } from '../../testing/sshd-targets.js';
 import { SshProvider } from './provider.js';
 
 let sshd: SshdHosts;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarshalError } from '../../model/errors.js';
 import type { Action, TargetContext } from '../../model/provider.js';
 import { recordingIO } from '../../testing/provider-testkit.js';
-import { type SshdHosts, sshTargetContext, startSshdHosts } from '../../testing/sshd-hosts.js';
+import { type SshdHosts, startSshdHosts } from '../../testing/sshd-hosts.js';
+import { sshTargetContext } from '../../testing/sshd-targets.js';
 import { SshProvider } from './provider.js';
 
 let sshd: SshdHosts;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action, ProcessSpec, TargetContext } from '../../model/provider.js';
 import { HealthCheck } from '../../model/schema.js';
 import { freePort, recordingIO, removeDir, tempDir } from '../../testing/provider-testkit.js';
-import { type SshdHosts, sshTargetContext, startSshdHosts } from '../../testing/sshd-hosts.js';
+import { type SshdHosts, startSshdHosts } from '../../testing/sshd-hosts.js';
+import { sshTargetContext } from '../../testing/sshd-targets.js';
 import { SshProvider } from './provider.js';
 
 const SERVER = fileURLToPath(new URL('../fixtures/server.mjs', import.meta.url));
