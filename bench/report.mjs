@@ -41,6 +41,10 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     'SQLite WAL, shared by the commits made while it runs) before it is acted on — the same',
     'settings the kill -9 + resume test uses.',
     '',
+    'Every tool runs without `NODE_EXTRA_CA_CERTS`: when set, Node parses that certificate bundle',
+    'before running any code (40–60 ms on this machine, whose sandbox sets it for a TLS proxy).',
+    'It is a property of the environment, not of Marshal; the start-up line below gives both.',
+    '',
     `Command: \`${command}\` (from a clean clone: \`npm ci && npm run bench\`)`,
     '',
     `Machine: ${m.cpu}, ${m.memory}, ${m.os}; Node ${m.node}; ${m.make}; ${m.terraform}.`,
@@ -58,7 +62,11 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     'hosts (local directories) in batches of 10: upload the release, switch the `current`',
     'link, check it. Marshal deploys a new version each round (`--version rN`).',
     '',
-    `Start-up: \`marshal --help\` median ${s(startup)}.`,
+    `Start-up: \`marshal --help\` median ${s(startup.median)}${
+      startup.withCaBundle
+        ? ` (${s(startup.withCaBundle.median)} with NODE_EXTRA_CA_CERTS=${startup.withCaBundle.path})`
+        : ''
+    }.`,
   ];
   const ratio = (w) => rows.find((r) => r.workload === w && r.tool === 'marshal')?.ratio;
   const w2 = rows.find((r) => r.workload === 'W2' && r.tool === 'marshal');

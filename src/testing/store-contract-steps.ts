@@ -197,6 +197,8 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
       const { id } = await store.createRun(newRun('prod'));
       const events = [ok(id, 'api/h1/upload', i * 100)];
       if (i >= 8) events.push(ok(id, 'api/h1/run:migrate', [30, 10, 20][i - 8] as number));
+      // An even count: the mean of the middle two, rounded (1.5 → 2).
+      if (i >= 9) events.push(ok(id, 'api/h2/check', i - 8));
       await store.append(events);
     }
     // The newest run is in the window (it pushes the oldest of the ten out); only real work counts.
@@ -216,7 +218,7 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
 
     // Window: runs 2..10 of the loop (uploads 200..1000) and the last run.
     expect(await store.phaseDurations('prod')).toEqual({
-      api: { upload: 600, 'run:migrate': 20 },
+      api: { upload: 600, 'run:migrate': 20, check: 2 },
       'api-gw': { upload: 1 },
       web: { upload: 1 },
     });
