@@ -43,7 +43,7 @@ export async function planDeploy(
 ): Promise<Plan> {
   const current = await deps.store.getTargets(request.environment);
   const history: PhaseHistory =
-    project.config.environments[request.environment] === undefined
+    project.config.environments[request.environment] === undefined || request.estimate === false
       ? {}
       : await deps.store.phaseDurations(request.environment);
   return buildPlan(project, request, current, history);

@@ -8,7 +8,7 @@ import type { Clock } from '../model/clock.js';
 import { type MarshalError, toMarshalError } from '../model/errors.js';
 import type { Phase, Plan, RetryPolicy } from '../model/plan.js';
 import type { ProviderRegistry, StepIO } from '../model/provider.js';
-import type { NewEvent, StepRecord } from '../model/run.js';
+import type { NewEvent, StepRecord, TargetChange } from '../model/run.js';
 import type { Traffic } from '../model/traffic.js';
 import {
   actionFor,
@@ -73,7 +73,7 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
    * (the new version, unhealthy); when its last step succeeds, it is the version this direction
    * leaves there, healthy.
    */
-  const targetChanged = (v: number, finished: boolean): NewEvent => {
+  const targetChange = (v: number, finished: boolean): TargetChange => {
     const svc = plan.services[graph.service[v] as number];
     const target = svc?.targets[graph.target[v] as number];
     const from = target?.from ?? null;
@@ -82,12 +82,7 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
     const data = finished
       ? { version: rollingBack ? from : to, previous: rollingBack ? to : from, healthy: true }
       : { version: to, previous: from, healthy: false };
-    return {
-      type: 'target.changed',
-      runId: ctx.runId,
-      at: ctx.clock.now(),
-      data: { service: svc?.name ?? '?', target: target?.host.name ?? '?', ...data },
-    };
+    return { service: svc?.name ?? '?', target: target?.host.name ?? '?', ...data };
   };
 
   /** Index of the first phase that changes live state, per service. */
@@ -116,18 +111,15 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
     const maxAttempts = Math.max(phase.retry.attempts, attempt + 1);
     for (;;) {
       attempt++;
-      const startEvent: NewEvent = {
+      // Blue-green and canary targets change what serves only through the router (engine/delivery.ts).
+      const changing = graph.phase[v] === firstMutating[s] && svc.delivery === null;
+      await ctx.journal.record({
         type: 'step.started',
         runId: ctx.runId,
         stepId: id,
         at: now(),
-        data: { attempt },
-      };
-      // Blue-green and canary targets change what serves only through the router (engine/delivery.ts).
-      const changing = graph.phase[v] === firstMutating[s] && svc.delivery === null;
-      await (changing
-        ? ctx.journal.record(startEvent, targetChanged(v, false))
-        : ctx.journal.record(startEvent));
+        data: changing ? { attempt, target: targetChange(v, false) } : { attempt },
+      });
       const started = now();
       const deadline = ctx.clock.deadline(phase.timeoutMs, ctx.signal);
       const signal = deadline.signal;
@@ -143,7 +135,7 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
         const check = restoreHealthAction(plan, svc, target, phase);
         if (check) await provider.apply(check, tctx, io);
         deadline.clear();
-        const done: NewEvent = {
+        const done: NewEvent & { type: 'step.succeeded' } = {
           type: 'step.succeeded',
           runId: ctx.runId,
           stepId: id,
@@ -152,8 +144,8 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
             ? { attempt, durationMs: now() - started, alreadyDone }
             : { attempt, durationMs: now() - started },
         };
-        if (graph.endsTarget(v) && svc.delivery === null) ctx.journal.enqueue(done, targetChanged(v, true));
-        else ctx.journal.enqueue(done);
+        if (graph.endsTarget(v) && svc.delivery === null) done.data.target = targetChange(v, true);
+        ctx.journal.enqueue(done);
         return 'ok';
       } catch (thrown) {
         deadline.clear();
@@ -206,7 +198,12 @@ export function createVisitor(ctx: StepRunnerContext): (v: number) => Promise<Vi
       case STEP:
         return runStep(v);
       case MARK:
-        ctx.journal.enqueue(targetChanged(v, true));
+        ctx.journal.enqueue({
+          type: 'target.changed',
+          runId: ctx.runId,
+          at: ctx.clock.now(),
+          data: targetChange(v, true),
+        });
         return 'ok';
       case SERVICE_STEP:
         return runDeliveryStep(deliveryCtx, v);

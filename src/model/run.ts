@@ -63,6 +63,20 @@ export function exitCodeForRunState(state: RunState): number {
   }
 }
 
+/**
+ * What is live on a target. `healthy: false` while a run is changing it or after it failed there
+ * (absent means true); a later plan redeploys an unhealthy target even at the same version.
+ */
+export interface TargetChange {
+  service: string;
+  target: string;
+  version: string | null;
+  previous: string | null;
+  healthy?: boolean;
+  /** The slot serving traffic, for blue-green and canary services. */
+  slot?: 'blue' | 'green' | null;
+}
+
 export interface RunEventMap {
   /** The plan is stored beside the event; the event carries its digest, so the chain covers it. */
   'run.created': {
@@ -74,9 +88,20 @@ export interface RunEventMap {
     planDigest: string;
   };
   'run.state': { state: RunState; error?: SerializedError; note?: string };
-  'step.started': { attempt: number };
+  /**
+   * `target`: the step changes what is live on its target (its first mutating step starts, its
+   * last step succeeds). Carried by the step event rather than a separate `target.changed`:
+   * half the events for a one-step target, same projection.
+   */
+  'step.started': { attempt: number; target?: TargetChange };
   /** `alreadyDone`: the status check found the effect in place, nothing was applied. */
-  'step.succeeded': { attempt: number; durationMs: number; alreadyDone?: boolean; verdict?: AnalysisVerdict };
+  'step.succeeded': {
+    attempt: number;
+    durationMs: number;
+    alreadyDone?: boolean;
+    verdict?: AnalysisVerdict;
+    target?: TargetChange;
+  };
   'step.failed': {
     attempt: number;
     durationMs: number;
@@ -94,19 +119,8 @@ export interface RunEventMap {
   'step.approved': { approved: boolean; actor: string; reason: string | null };
   /** One measurement of an analysis step. */
   'analysis.measurement': { measurement: Measurement };
-  /**
-   * What is live on a target. `healthy: false` while a run is changing it or after it failed there
-   * (absent means true); a later plan redeploys an unhealthy target even at the same version.
-   */
-  'target.changed': {
-    service: string;
-    target: string;
-    version: string | null;
-    previous: string | null;
-    healthy?: boolean;
-    /** The slot serving traffic, for blue-green and canary services. */
-    slot?: 'blue' | 'green' | null;
-  };
+  /** What is live on a target, changed outside a step event (traffic switches, marks). */
+  'target.changed': TargetChange;
 }
 
 export type RunEventType = keyof RunEventMap;

@@ -32,6 +32,11 @@ export interface PlanRequest {
   rollbackOnFailure?: boolean;
   /** Overrides `defaults.concurrency` (the run-wide limit). */
   concurrency?: number;
+  /**
+   * Estimate the duration (default true). `marshal plan` shows the estimate; a deploy skips it,
+   * since reading the history of thousands of steps would delay the run for a number nobody sees.
+   */
+  estimate?: boolean;
 }
 
 function closest(name: string, options: string[]): string {
@@ -251,6 +256,6 @@ export function buildPlan(
     rollbackOnFailure: request.rollbackOnFailure ?? true,
     estimate: null,
   };
-  plan.estimate = estimatePlan(plan, history);
+  if (request.estimate !== false) plan.estimate = estimatePlan(plan, history);
   return plan;
 }

@@ -8,7 +8,7 @@
 import type { SerializedError } from '../model/errors.js';
 import { MarshalError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
-import type { NewEvent, RunRecord, RunState, StepRecord, TargetState } from '../model/run.js';
+import type { NewEvent, RunRecord, RunState, StepRecord, TargetChange, TargetState } from '../model/run.js';
 import { isTerminalRunState } from '../model/run.js';
 import type { LockInfo, NewRun } from '../model/store.js';
 import { planDigest } from './chain.js';
@@ -164,8 +164,15 @@ export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRec
  * The target row a `target.changed` event writes, or `null` when the target
  * no longer runs the service (version null: the row is deleted).
  */
-export function changedTarget(event: EventOf<'target.changed'>, environment: string): TargetState | null {
-  const d = event.data;
+/** The change of a target an event carries: a `target.changed`, or a step event's `target`. */
+export function targetChangeOf(event: NewEvent): TargetChange | undefined {
+  if (event.type === 'target.changed') return event.data;
+  if (event.type === 'step.started' || event.type === 'step.succeeded') return event.data.target;
+  return undefined;
+}
+
+/** The target row after `change` (null: the target is gone). */
+export function changedTarget(event: NewEvent, d: TargetChange, environment: string): TargetState | null {
   if (d.version === null) return null;
   return {
     environment,

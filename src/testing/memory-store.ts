@@ -40,6 +40,7 @@ import {
   isStepEvent,
   nextStep,
   runPatch,
+  targetChangeOf,
 } from '../store/projection.js';
 import { MemoryLocks } from './memory-locks.js';
 import {
@@ -177,9 +178,11 @@ export class MemoryStore implements RunStore {
     if (isStepEvent(event)) {
       const key = stepKey(event.runId, event.stepId ?? '');
       s.steps.set(key, clone(nextStep(s.steps.get(key), event)));
-    } else if (event.type === 'target.changed') {
-      const target = changedTarget(event, run.environment);
-      const key = targetKey({ environment: run.environment, ...event.data });
+    }
+    const change = targetChangeOf(event);
+    if (change !== undefined) {
+      const target = changedTarget(event, change, run.environment);
+      const key = targetKey({ environment: run.environment, ...change });
       if (target === null) s.targets.delete(key);
       else s.targets.set(key, target);
     }

@@ -162,6 +162,36 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     expect((await store.getTargets('dev'))[0]).toMatchObject({ version: '5', healthy: false });
   });
 
+  it('a step event that carries a target change projects it like target.changed', async () => {
+    const { id } = await store.createRun(newRun('prod'));
+    const target = { service: 'api', target: 'h1', version: '2', previous: '1' };
+    await store.append([
+      step(id, 'api/h1/upload', 1, {
+        type: 'step.started',
+        data: { attempt: 1, target: { ...target, healthy: false } },
+      }),
+    ]);
+    expect(await store.getTargets('prod')).toEqual([
+      expect.objectContaining({
+        service: 'api',
+        target: 'h1',
+        version: '2',
+        healthy: false,
+        runId: id,
+        updatedAt: 1,
+      }),
+    ]);
+    expect((await store.getSteps(id))[0]).toMatchObject({ stepId: 'api/h1/upload', state: 'running' });
+    await store.append([
+      step(id, 'api/h1/upload', 2, {
+        type: 'step.succeeded',
+        data: { attempt: 1, durationMs: 1, target: { ...target, healthy: true } },
+      }),
+    ]);
+    expect((await store.getTargets('prod'))[0]).toMatchObject({ version: '2', healthy: true, updatedAt: 2 });
+    expect((await store.getSteps(id))[0]).toMatchObject({ state: 'succeeded' });
+  });
+
   it('logs: appended in order, paged by afterId and limit, filtered by step', async () => {
     const { id } = await store.createRun(newRun());
     const line = (stepId: string, n: number) => ({

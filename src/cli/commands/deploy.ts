@@ -13,7 +13,7 @@ interface Flags extends DeployFlags {
 export async function run(globals: GlobalOptions, environment: string, flags: Flags): Promise<number> {
   // Everything that can be wrong with the input is checked before the store is opened.
   const { project, fromCache } = await readProjectFrom(globals, true);
-  const request = planRequest(environment, flags);
+  const request = { ...planRequest(environment, flags), estimate: false };
   // Bad arguments fail here, before the store exists.
   checkRequest(project, request);
   const store = await openProjectStore(globals, true);

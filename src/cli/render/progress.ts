@@ -5,7 +5,7 @@
 import type { RunObserver } from '../../engine/journal.js';
 import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../../model/plan.js';
-import type { LogLine, NewEvent } from '../../model/run.js';
+import type { LogLine, NewEvent, TargetChange } from '../../model/run.js';
 import { color, type OutputMode, timestamp } from '../output.js';
 
 interface ServiceView {
@@ -129,6 +129,7 @@ export class Progress implements RunObserver {
         }
         break;
       case 'step.succeeded':
+        if (rollback && event.data.target) this.backOn(event.at, event.data.target);
         if (svc && !rollback) {
           svc.running.delete(id);
           svc.done++;
@@ -165,15 +166,17 @@ export class Progress implements RunObserver {
         if (this.mode === 'plain') this.line(event.at, `${id} interrupted`);
         break;
       case 'target.changed':
-        if (this.mode === 'plain' && rollback)
-          this.line(
-            event.at,
-            `${event.data.service}/${event.data.target} back on ${event.data.version ?? 'nothing'}`,
-          );
+        if (rollback) this.backOn(event.at, event.data);
         break;
       default:
         break;
     }
+  }
+
+  /** A rollback put a target back. */
+  private backOn(at: number, change: TargetChange): void {
+    if (this.mode === 'plain')
+      this.line(at, `${change.service}/${change.target} back on ${change.version ?? 'nothing'}`);
   }
 
   /** Plain mode writes to stdout; in live mode only failures are printed above the live block. */

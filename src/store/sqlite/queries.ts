@@ -9,7 +9,7 @@ import type {
 } from '../../model/run.js';
 import type { ChainReport, RunQuery } from '../../model/store.js';
 import { type ChainRow, verifyPlans, verifyRows } from '../chain.js';
-import { ALREADY_DONE_NOTE, PHASE_HISTORY_RUNS } from '../projection.js';
+import { ALREADY_DONE_NOTE, mediansByPhase, PHASE_HISTORY_RUNS } from '../projection.js';
 import {
   type EventRow,
   type LogRow,
@@ -123,35 +123,20 @@ export function getTargets(sql: Statements, environment?: string): TargetState[]
 }
 
 /**
- * Median duration per service and phase, computed by SQLite: a deploy of a thousand steps
- * would otherwise read ten thousand rows into JavaScript before planning. A sample is a
- * succeeded step `<service>/<host>/<phase>` (not a rollback step) that did the work; an even
- * count averages the middle two, rounded. Mirrors `isDurationSample` and `mediansByPhase`.
+ * A duration sample: a succeeded step of the service (`<service>/<host>/<phase>`,
+ * so not a rollback step) that did the work. substr, not LIKE: '_' in a
+ * service name would be a LIKE wildcard. Mirrors `isDurationSample`.
  */
-const PHASE_MEDIANS_SQL = `WITH samples AS (
-    SELECT substr(step_id, 1, instr(step_id, '/') - 1) AS service,
-      substr(step_id, instr(step_id, '/') + 1) AS rest, duration_ms AS d
-    FROM steps
-    WHERE state = 'succeeded' AND duration_ms IS NOT NULL AND note IS NOT '${ALREADY_DONE_NOTE}'
-      AND substr(step_id, 1, 9) <> 'rollback/' AND instr(step_id, '/') > 0
-      AND run_id IN (SELECT id FROM runs WHERE environment = @environment ORDER BY id DESC LIMIT @runs)
-  ), phases AS (
-    SELECT service, substr(rest, instr(rest, '/') + 1) AS phase, d FROM samples WHERE instr(rest, '/') > 0
-  ), ranked AS (
-    SELECT service, phase, d, ROW_NUMBER() OVER (PARTITION BY service, phase ORDER BY d) AS rank,
-      COUNT(*) OVER (PARTITION BY service, phase) AS n
-    FROM phases
-  )
-  SELECT service, phase, CAST(ROUND(AVG(d)) AS INTEGER) AS median FROM ranked
-  WHERE rank IN ((n + 1) / 2, (n + 2) / 2) GROUP BY service, phase ORDER BY service, phase`;
+const PHASE_SAMPLES_SQL = `SELECT s.step_id AS stepId, s.duration_ms AS durationMs FROM steps s
+  WHERE s.state = 'succeeded' AND s.duration_ms IS NOT NULL AND s.note IS NOT '${ALREADY_DONE_NOTE}'
+  AND s.step_id NOT LIKE 'rollback/%'
+  AND s.run_id IN (SELECT r.id FROM runs r WHERE r.environment = @environment ORDER BY r.id DESC LIMIT @runs)`;
 
 export function phaseDurations(sql: Statements, environment: string): Record<string, Record<string, number>> {
-  const rows = sql
-    .get<{ service: string; phase: string; median: number }>(PHASE_MEDIANS_SQL)
+  const samples = sql
+    .get<{ stepId: string; durationMs: number }>(PHASE_SAMPLES_SQL)
     .all({ environment, runs: PHASE_HISTORY_RUNS });
-  const out: Record<string, Record<string, number>> = {};
-  for (const r of rows) (out[r.service] ??= {})[r.phase] = r.median;
-  return out;
+  return mediansByPhase(samples);
 }
 
 /** Walks the whole log in seq order (streamed, not loaded) inside one read snapshot. */

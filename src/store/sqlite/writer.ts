@@ -8,7 +8,15 @@ import type { Plan } from '../../model/plan.js';
 import type { NewEvent } from '../../model/run.js';
 import type { NewRun } from '../../model/store.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from '../chain.js';
-import { changedTarget, createdEvent, createdRun, isStepEvent, nextStep, runPatch } from '../projection.js';
+import {
+  changedTarget,
+  createdEvent,
+  createdRun,
+  isStepEvent,
+  nextStep,
+  runPatch,
+  targetChangeOf,
+} from '../projection.js';
 import { STEP_COLUMNS, type Statements, type StepRow, stepParams, toStep } from './rows.js';
 
 /**
@@ -161,12 +169,14 @@ export class EventWriter {
         .get(event.runId, event.stepId ?? null);
       const step = nextStep(row ? toStep(row) : undefined, event);
       this.sql.get(UPSERT_STEP_SQL).run(...stepParams(step));
-    } else if (event.type === 'target.changed') {
-      const target = changedTarget(event, run.environment);
+    }
+    const change = targetChangeOf(event);
+    if (change !== undefined) {
+      const target = changedTarget(event, change, run.environment);
       if (target === null) {
         this.sql
           .get('DELETE FROM targets WHERE environment = ? AND service = ? AND target = ?')
-          .run(run.environment, event.data.service, event.data.target);
+          .run(run.environment, change.service, change.target);
       } else {
         this.sql
           .get(UPSERT_TARGET_SQL)
