@@ -34,7 +34,13 @@ export async function run(globals: GlobalOptions, environment: string, flags: Fl
   try {
     const services = selected ?? Object.keys(project.config.services);
     const set = await rollbackVersions(store, environment, services, to);
-    const request = { environment, kind: 'rollback' as const, services: Object.keys(set), set, estimate: false };
+    const request = {
+      environment,
+      kind: 'rollback' as const,
+      services: Object.keys(set),
+      set,
+      estimate: false,
+    };
     return await runWithProgress(globals, store, environment, flags.wait, (deps, options) =>
       startRun(deps, environment, () => planDeploy({ store }, project, request), {
         ...options,
