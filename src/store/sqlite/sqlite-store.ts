@@ -71,8 +71,13 @@ export class SqliteStore implements RunStore {
     }
   }
 
+  /** One transaction wrapper for every write: better-sqlite3 builds a new one per `transaction()` call. */
+  private readonly inTransaction = (fn: () => unknown): unknown => fn();
+  private transaction: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
+
   private immediate<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.transaction ??= this.db.transaction(this.inTransaction);
+    return this.transaction.immediate(fn) as T;
   }
 
   /** Runs a write transaction now; resolves once it is on disk (group-committed, see wal-sync.ts). */
