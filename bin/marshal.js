@@ -1,16 +1,23 @@
 #!/usr/bin/env node
-// Launcher. The CLI is compiled and bundled into dist/bundle/marshal.cjs by `npm run build`;
-// it is loaded through V8's code cache (kept beside it, named after the bundle's size and
-// time, written after the first run) so that a command does not recompile a megabyte of code.
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// Launcher, CommonJS (bin/package.json): Node starts a CommonJS entry a few milliseconds
+// sooner than an ES module, and every command pays for start-up.
+//
+// The CLI is compiled and bundled into dist/bundle/marshal.cjs by `npm run build`; it is
+// loaded through V8's code cache (kept beside it, named after the bundle's size and time,
+// written after the first run) so that a command does not recompile the bundle. A cache holds
+// the functions that had run when it was written, so commands that execute runs keep their
+// own: a deploy loaded with the cache `--help` wrote would compile its code anew each time.
+'use strict';
+const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire, Module } = require('node:module');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
 
-const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'marshal.cjs');
+const RUN_COMMANDS = new Set(['deploy', 'rollback', 'resume', 'approve', 'reject']);
+const file = join(__dirname, '..', 'dist', 'bundle', 'marshal.cjs');
 const info = statSync(file);
-const cacheFile = `${file}.${info.size}-${Math.round(info.mtimeMs)}.cache`;
+const group = process.argv.slice(2).some((a) => RUN_COMMANDS.has(a)) ? 'run' : 'cli';
+const cacheFile = `${file}.${info.size}-${Math.round(info.mtimeMs)}.${group}.cache`;
 let cachedData;
 try {
   cachedData = readFileSync(cacheFile);
@@ -18,18 +25,19 @@ try {
   cachedData = undefined;
 }
 const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+const bundle = { exports: {} };
+script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file));
 
-const code = await module.exports.main(process.argv.slice(2));
-if (cachedData === undefined || script.cachedDataRejected) {
-  try {
-    const temp = `${cacheFile}.${process.pid}`;
-    writeFileSync(temp, script.createCachedData());
-    renameSync(temp, cacheFile);
-  } catch {
-    // Read-only installs run without a cache.
+bundle.exports.main(process.argv.slice(2)).then((code) => {
+  if (cachedData === undefined || script.cachedDataRejected) {
+    try {
+      const temp = `${cacheFile}.${process.pid}`;
+      writeFileSync(temp, script.createCachedData());
+      renameSync(temp, cacheFile);
+    } catch {
+      // Read-only installs run without a cache.
+    }
   }
-}
-// Exit explicitly once stdout is flushed: keep-alive sockets of health checks must not hold the process.
-process.stdout.write('', () => process.exit(code));
+  // Exit explicitly once stdout is flushed: keep-alive sockets of health checks must not hold the process.
+  process.stdout.write('', () => process.exit(code));
+});

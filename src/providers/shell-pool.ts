@@ -15,6 +15,7 @@
  * to its output lends that output to the next command of the same worker.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { MarshalError } from '../model/errors.js';
 import { shellQuote } from '../model/template.js';
@@ -136,14 +137,27 @@ class Worker {
   }
 }
 
+/**
+ * Shells started as soon as jobs wait; beyond them, a job must have waited GROW_AFTER_MS first
+ * Short commands (most steps of a large graph) are then served by the shells there are —
+ * starting one costs the event loop about a millisecond — while commands that take time
+ * (sleeps, network calls) still get a shell each, a millisecond later.
+ */
+const EAGER_WORKERS = Math.max(2, availableParallelism());
+const GROW_AFTER_MS = 2;
+
 export class ShellPool {
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly queue: Job[] = [];
   private counter = 0;
   private closed = false;
+  private growTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly maxWorkers = 64) {}
+  constructor(
+    private readonly maxWorkers = 64,
+    private readonly eagerWorkers = EAGER_WORKERS,
+  ) {}
 
   /**
    * Runs a command in a free worker; resolves with its exit status (a non-zero exit is a
@@ -178,21 +192,39 @@ export class ShellPool {
     });
   }
 
-  private dispatch(): void {
+  private dispatch(grow = false): void {
     while (this.queue.length > 0) {
       let worker = this.idle.pop();
       while (worker?.dead) worker = this.idle.pop();
       if (worker === undefined) {
         if (this.all.size >= this.maxWorkers) return;
-        worker = new Worker((w) => {
-          if (!w.dead) this.idle.push(w);
-          this.dispatch();
-        });
-        this.all.add(worker);
-        worker.child.once('exit', () => this.all.delete(worker as Worker));
+        if (this.all.size >= this.eagerWorkers && !grow) {
+          // Checked after the I/O phase: output already waiting may free a shell, and a busy
+          // event loop is no reason to start more.
+          this.growTimer ??= setTimeout(
+            () =>
+              setImmediate(() => {
+                this.growTimer = undefined;
+                if (!this.closed) this.dispatch(true);
+              }),
+            GROW_AFTER_MS,
+          );
+          return;
+        }
+        worker = this.spawnWorker();
       }
       worker.start(this.queue.shift() as Job);
     }
+  }
+
+  private spawnWorker(): Worker {
+    const worker = new Worker((w) => {
+      if (!w.dead) this.idle.push(w);
+      this.dispatch();
+    });
+    this.all.add(worker);
+    worker.child.once('exit', () => this.all.delete(worker));
+    return worker;
   }
 
   /** A queued job is dropped; a running one takes its worker down with it. */
@@ -217,6 +249,7 @@ export class ShellPool {
   /** Ends every worker; jobs still queued are rejected. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.growTimer);
     for (const job of this.queue.splice(0))
       job.reject(new MarshalError('CANCELLED', 'the provider was closed'));
     const workers = [...this.all];
