@@ -75,13 +75,56 @@ describe('ShellPool', () => {
     expect(after.lines).toEqual(['stdout: still here']);
   });
 
-  it('runs commands in parallel up to its size', async () => {
-    pool = new ShellPool(4);
-    const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 4 }, () => run('sleep 0.3').result));
-    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
-    // Four 0.3 s sleeps on four workers overlap; one after another would take 1.2 s.
-    expect(Date.now() - started).toBeLessThan(1100);
+  it('runs commands in parallel up to its size, starting shells for commands that wait', async () => {
+    // No eager shells: all six are started because commands waited for one.
+    pool = new ShellPool(6, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    try {
+      // Each command waits until all six have started: only six at once can finish.
+      const barrier = 'touch "$RANDOM$$"; while [ "$(ls | wc -l)" -lt 6 ]; do sleep 0.01; done; echo $$';
+      const runs = Array.from({ length: 6 }, () => run(barrier, { cwd: dir }));
+      const results = await Promise.all(runs.map((r) => r.result));
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0, 0, 0]);
+      // Six different shells ran them.
+      expect(new Set(runs.map((r) => r.lines.join())).size).toBe(6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops a command: its process group goes, the commands beside it go on', async () => {
+    pool = new ShellPool(2, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    try {
+      const controller = new AbortController();
+      const doomed = run(`sh -c 'echo $$ > pid; exec sleep 30'; touch finished`, {
+        cwd: dir,
+        signal: controller.signal,
+      });
+      const other = run('while [ ! -e pid ]; do sleep 0.01; done; sleep 0.2; echo done', { cwd: dir });
+      while (!existsSync(join(dir, 'pid'))) await new Promise((r) => setTimeout(r, 10));
+      const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      controller.abort(new MarshalError('TIMEOUT', 'too slow'));
+      await expect(doomed.result).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(isAlive(pid)).toBe(false);
+      expect(existsSync(join(dir, 'finished'))).toBe(false);
+      expect((await other.result).exitCode).toBe(0);
+      expect(other.lines).toEqual(['stdout: done']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the job of a shell that dies, and replaces the shell', async () => {
+    pool = new ShellPool(2, 0);
+    const a = run('kill -9 $$; sleep 5');
+    const b = run('echo fine');
+    await expect(a.result).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: expect.stringMatching(/exited/),
+    });
+    expect((await b.result).exitCode).toBe(0);
+    expect((await run('echo again').result).exitCode).toBe(0);
   });
 
   it('stops a command when its signal aborts: the process is gone and the reason is thrown', async () => {
