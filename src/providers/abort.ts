@@ -31,3 +31,36 @@ export const sleep: Sleep = async (ms, signal) => {
     throw err;
   }
 };
+
+/** A signal that aborts with its parent or after `ms`, whichever comes first; `clear` when done. */
+export interface TimedSignal {
+  readonly signal: AbortSignal;
+  /** Whether it was the time limit that aborted it. */
+  timedOut(): boolean;
+  clear(): void;
+}
+
+/**
+ * Like `AbortSignal.any([parent, AbortSignal.timeout(ms)])`, without the weak references and
+ * the timer left running that those cost on every probe of every health check.
+ */
+export function timedSignal(parent: AbortSignal, ms: number): TimedSignal {
+  const controller = new AbortController();
+  let expired = false;
+  const onParent = () => controller.abort(parent.reason);
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
+  }, ms);
+  timer.unref();
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onParent, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParent);
+    },
+  };
+}

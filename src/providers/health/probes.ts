@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import { formatDuration } from '../../model/duration.js';
-import { abortError } from '../abort.js';
+import { abortError, timedSignal } from '../abort.js';
 import { shortCommand } from '../shell.js';
 
 export type ProbeOutcome = { ok: true } | { ok: false; reason: string };
@@ -36,10 +36,10 @@ export async function probeHttp(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<ProbeOutcome> {
-  const probeSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const limit = timedSignal(signal, timeoutMs);
   try {
     const response = await fetch(url, {
-      signal: probeSignal,
+      signal: limit.signal,
       headers: { 'user-agent': 'marshal-health-check' },
     });
     if (response.status !== status) {
@@ -56,7 +56,10 @@ export async function probeHttp(
     return fail(`answered ${status} without a body ${body.describe} (got ${JSON.stringify(got)})`);
   } catch (err) {
     if (signal.aborted) throw abortError(signal);
+    if (limit.timedOut()) return fail(`timed out after ${formatDuration(timeoutMs)}`);
     return fail(networkReason(err, timeoutMs));
+  } finally {
+    limit.clear();
   }
 }
 
@@ -94,16 +97,18 @@ export async function probeCommand(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<ProbeOutcome> {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const limit = timedSignal(signal, timeoutMs);
   try {
-    const result = await runCommand(command, AbortSignal.any([signal, timeout]));
+    const result = await runCommand(command, limit.signal);
     if (result.exitCode === 0) return PASS;
     const last = result.output.trim().split('\n').at(-1)?.trim() ?? '';
     return fail(`exited ${result.exitCode}${last === '' ? '' : `: ${last}`}`);
   } catch (err) {
     if (signal.aborted) throw abortError(signal);
-    if (timeout.aborted) return fail(`timed out after ${formatDuration(timeoutMs)}`);
+    if (limit.timedOut()) return fail(`timed out after ${formatDuration(timeoutMs)}`);
     return fail(err instanceof Error ? err.message : String(err));
+  } finally {
+    limit.clear();
   }
 }
 

@@ -38,19 +38,26 @@ export async function runHealthChecks(
 ): Promise<void> {
   throwIfAborted(io.signal);
   const prepared = checks.map((check) => prepare(check, runCommand));
+  // Aborts with the step, or when one check has failed (the others stop probing).
   const stop = new AbortController();
-  const signal = AbortSignal.any([io.signal, stop.signal]);
+  const onStep = () => stop.abort(io.signal.reason);
+  io.signal.addEventListener('abort', onStep, { once: true });
+  const signal = stop.signal;
   let firstFailure: unknown;
-  await Promise.allSettled(
-    prepared.map((check) =>
-      watch(check, signal, io, sleep).catch((err: unknown) => {
-        if (firstFailure === undefined && !io.signal.aborted) {
-          firstFailure = err;
-          stop.abort(err);
-        }
-      }),
-    ),
-  );
+  try {
+    await Promise.allSettled(
+      prepared.map((check) =>
+        watch(check, signal, io, sleep).catch((err: unknown) => {
+          if (firstFailure === undefined && !io.signal.aborted) {
+            firstFailure = err;
+            stop.abort(err);
+          }
+        }),
+      ),
+    );
+  } finally {
+    io.signal.removeEventListener('abort', onStep);
+  }
   if (io.signal.aborted) throw abortError(io.signal);
   if (firstFailure !== undefined) throw firstFailure;
 }
