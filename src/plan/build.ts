@@ -18,7 +18,7 @@ import { isValidVersion } from '../model/version.js';
 import { deliveryOf } from './delivery.js';
 import { estimatePlan, type PhaseHistory } from './estimate.js';
 import { deployPhases, rollbackPhases } from './phases.js';
-import { batchSizes, groupOf, hostsFor } from './targets.js';
+import { batchSizes, groupOf, hasHosts, hostsFor } from './targets.js';
 
 export interface PlanRequest {
   environment: string;
@@ -47,9 +47,7 @@ function closest(name: string, options: string[]): string {
 function selectServices(project: Project, request: PlanRequest): string[] {
   const { config } = project;
   const env = request.environment;
-  const inEnv = Object.keys(config.services).filter(
-    (s) => hostsFor(config, project.projectDir, env, s).length > 0,
-  );
+  const inEnv = Object.keys(config.services).filter((s) => hasHosts(config, env, s));
   if (request.services === undefined) return inEnv;
   for (const name of request.services) {
     if (config.services[name] === undefined) {
