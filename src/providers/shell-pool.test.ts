@@ -85,8 +85,14 @@ describe('ShellPool', () => {
       const runs = Array.from({ length: 6 }, () => run(barrier, { cwd: dir }));
       const results = await Promise.all(runs.map((r) => r.result));
       expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0, 0, 0]);
-      // Six different shells ran them.
-      expect(new Set(runs.map((r) => r.lines.join())).size).toBe(6);
+      // Six different shells ran them; closing the pool ends all six.
+      const pids = runs.map((r) => Number(r.lines.join().replace('stdout: ', '')));
+      expect(new Set(pids).size).toBe(6);
+      await pool.close();
+      for (let waited = 0; pids.some(isAlive) && waited < 5000; waited += 20) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(pids.filter(isAlive)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
