@@ -138,10 +138,10 @@ class Worker {
 }
 
 /**
- * Shells started as soon as jobs wait; beyond them, a job must have waited GROW_AFTER_MS first
- * Short commands (most steps of a large graph) are then served by the shells there are —
- * starting one costs the event loop about a millisecond — while commands that take time
- * (sleeps, network calls) still get a shell each, a millisecond later.
+ * Shells started as soon as jobs wait; beyond them, only when jobs have waited GROW_AFTER_MS
+ * while no shell finished one. Short commands (most steps of a large graph) are then served
+ * by the shells there are — starting one costs the event loop about a millisecond — while
+ * commands that take time (sleeps, network calls) still get a shell each, a moment later.
  */
 const EAGER_WORKERS = Math.max(2, availableParallelism());
 const GROW_AFTER_MS = 2;
@@ -153,6 +153,8 @@ export class ShellPool {
   private counter = 0;
   private closed = false;
   private growTimer: NodeJS.Timeout | undefined;
+  /** When a shell last finished a job (performance.now()). */
+  private lastFinished = 0;
 
   constructor(
     private readonly maxWorkers = 64,
@@ -201,14 +203,7 @@ export class ShellPool {
         if (this.all.size >= this.eagerWorkers && !grow) {
           // Checked after the I/O phase: output already waiting may free a shell, and a busy
           // event loop is no reason to start more.
-          this.growTimer ??= setTimeout(
-            () =>
-              setImmediate(() => {
-                this.growTimer = undefined;
-                if (!this.closed) this.dispatch(true);
-              }),
-            GROW_AFTER_MS,
-          );
+          this.scheduleGrowth();
           return;
         }
         worker = this.spawnWorker();
@@ -217,8 +212,23 @@ export class ShellPool {
     }
   }
 
+  private scheduleGrowth(): void {
+    this.growTimer ??= setTimeout(
+      () =>
+        setImmediate(() => {
+          this.growTimer = undefined;
+          if (this.closed || this.queue.length === 0) return;
+          // Shells that keep finishing jobs will take the waiting ones soon.
+          if (performance.now() - this.lastFinished < GROW_AFTER_MS) this.scheduleGrowth();
+          else this.dispatch(true);
+        }),
+      GROW_AFTER_MS,
+    );
+  }
+
   private spawnWorker(): Worker {
     const worker = new Worker((w) => {
+      this.lastFinished = performance.now();
       if (!w.dead) this.idle.push(w);
       this.dispatch();
     });
