@@ -7,6 +7,7 @@
  * recursive removals, whose size is unbounded, stay asynchronous.
  */
 import {
+  promises as fsp,
   lstatSync,
   readdirSync,
   readFileSync,
@@ -18,7 +19,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isValidVersion } from '../../model/version.js';
 import { type LocalLayout, RELEASE_MARKER, type ReleaseEntry } from './layout.js';
@@ -107,7 +107,7 @@ export async function replaceSymlink(path: string, target: string): Promise<void
 
 /** Removes `path` when it is there. */
 export async function removeIfPresent(path: string): Promise<void> {
-  await rm(path, { force: true, recursive: true });
+  await fsp.rm(path, { force: true, recursive: true });
 }
 
 /**

@@ -3,7 +3,7 @@
  * checks (`isDone`) only read; `apply` carries an action out and is safe to
  * repeat, so a resumed or retried step converges on the same state.
  */
-import { realpath } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import type { Action, Provider, Slot, StepIO, TargetContext } from '../../model/provider.js';
 import { throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
@@ -120,7 +120,7 @@ export class LocalProvider implements Provider {
     target: TargetContext,
     io: StepIO,
   ): Promise<void> {
-    const release = await realpath(l.current).catch(() => null);
+    const release = await fsp.realpath(l.current).catch(() => null);
     const cwd = release ?? target.projectDir;
     const env = commandEnv({}, target, await currentVersion(l), release, action.env) as Record<
       string,

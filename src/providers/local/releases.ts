@@ -1,6 +1,5 @@
 /** Releases of a local service: atomic upload, the `current` link, pruning. */
-import { mkdirSync, renameSync, unlinkSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { promises as fsp, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
 import type { StepIO } from '../../model/provider.js';
@@ -68,7 +67,7 @@ export async function upload(l: LocalLayout, version: string, source: string, io
   const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
   try {
     throwIfAborted(io.signal);
-    await cp(source, temp, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+    await fsp.cp(source, temp, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
     throwIfAborted(io.signal);
     if (await exists(target)) {
       if (await isUploaded(l, version)) {

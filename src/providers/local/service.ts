@@ -3,7 +3,7 @@
  * session, so it outlives the CLI), recorded in run/, stopped by process group.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, open, realpath } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import { formatDuration } from '../../model/duration.js';
 import { MarshalError } from '../../model/errors.js';
 import type { ProcessSpec, StepIO, TargetContext } from '../../model/provider.js';
@@ -84,7 +84,7 @@ export async function startService(
   throwIfAborted(io.signal);
   let cwd: string;
   try {
-    cwd = await realpath(l.current);
+    cwd = await fsp.realpath(l.current);
   } catch (cause) {
     throw new MarshalError(
       'PROVIDER_ERROR',
@@ -96,11 +96,11 @@ export async function startService(
       },
     );
   }
-  await Promise.all([mkdir(l.runDir, { recursive: true }), mkdir(l.logsDir, { recursive: true })]);
+  await Promise.all([fsp.mkdir(l.runDir, { recursive: true }), fsp.mkdir(l.logsDir, { recursive: true })]);
 
   const env = commandEnv(process.env, target, spec.version, cwd, spec.env);
   if (spec.port !== null) env.PORT = String(spec.port);
-  const log = await open(l.logFile, 'a');
+  const log = await fsp.open(l.logFile, 'a');
   let pid: number;
   try {
     await log.write(

@@ -3,8 +3,9 @@
  * describing them in one log line, cancellation, and replacing a file
  * atomically (write a sibling, rename it over).
  */
+
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MarshalError } from '../../model/errors.js';
@@ -90,7 +91,7 @@ export function messageOf(err: unknown): string {
 /** The file's text, or null when it does not exist. */
 export async function readIfExists(path: string): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
+    return await fsp.readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw providerError(`cannot read ${path}: ${messageOf(err)}`, { cause: err });
@@ -104,7 +105,7 @@ export async function readIfExists(path: string): Promise<string | null> {
 export async function writeSibling(path: string, text: string): Promise<string> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.marshal-tmp`);
   try {
-    await writeFile(tmp, text, { mode: 0o644 });
+    await fsp.writeFile(tmp, text, { mode: 0o644 });
   } catch (err) {
     throw providerError(`cannot write ${tmp}: ${messageOf(err)}`, { cause: err });
   }
@@ -120,16 +121,16 @@ export async function replaceFile(path: string, text: string): Promise<void> {
 /** Renames `tmp` over `path`; removes `tmp` when that fails. */
 export async function moveInto(tmp: string, path: string): Promise<void> {
   try {
-    await rename(tmp, path);
+    await fsp.rename(tmp, path);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await fsp.rm(tmp, { force: true });
     throw providerError(`cannot replace ${path}: ${messageOf(err)}`, { cause: err });
   }
 }
 
 /** Puts `path` back as it was: `previous` text, or no file at all (null). */
 export async function restoreFile(path: string, previous: string | null): Promise<void> {
-  if (previous === null) await rm(path, { force: true });
+  if (previous === null) await fsp.rm(path, { force: true });
   else await replaceFile(path, previous);
 }
 

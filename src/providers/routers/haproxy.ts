@@ -10,8 +10,7 @@
  * restart serves the same weights. A failure in (2) or (3) puts the previous
  * runtime state back and leaves haproxy.cfg untouched.
  */
-import { lookup } from 'node:dns/promises';
-import { rm } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
 import type { StepIO } from '../../model/provider.js';
 import type { Backend, Router } from '../../model/traffic.js';
@@ -97,7 +96,7 @@ export class HaproxyRouter implements Router {
         'info',
       );
     } finally {
-      await rm(tmp, { force: true });
+      await fsp.rm(tmp, { force: true });
     }
   }
 
@@ -127,7 +126,7 @@ export class HaproxyRouter implements Router {
         });
       }
     } catch (err) {
-      await rm(tmp, { force: true });
+      await fsp.rm(tmp, { force: true });
       throw err;
     }
     return tmp;
@@ -188,7 +187,7 @@ async function resolveAll(backends: readonly Backend[]): Promise<ResolvedBackend
     backends.map(async (b) => {
       if (isIP(b.address) !== 0) return { ...b, ip: b.address };
       try {
-        return { ...b, ip: (await lookup(b.address)).address };
+        return { ...b, ip: (await (await import('node:dns/promises')).lookup(b.address)).address };
       } catch (err) {
         throw providerError(`haproxy: cannot resolve ${b.name}'s address ${b.address}: ${messageOf(err)}`, {
           retryable: false,

@@ -3,8 +3,9 @@
  * archived once (`tar -C <source> -cf - .`) and the same bytes are sent to
  * every host, where uploadScript unpacks them.
  */
+
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import { MarshalError } from '../../model/errors.js';
 
 /** Tar archives of artifact directories, built once per source and version. */
@@ -30,7 +31,7 @@ export class ArtifactArchives {
 }
 
 async function build(source: string): Promise<Buffer> {
-  const info = await stat(source).catch(() => null);
+  const info = await fsp.stat(source).catch(() => null);
   if (info === null || !info.isDirectory()) {
     throw new MarshalError(
       'PROVIDER_ERROR',
