@@ -42,5 +42,9 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  // Whitespace and syntax only (names stay, so stacks read as the source): a third less to
+  // read and a smaller code cache to deserialise on every command.
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 rmSync(shim);
