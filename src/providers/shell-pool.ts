@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { MarshalError } from '../model/errors.js';
 import { shellQuote } from '../model/template.js';
@@ -139,12 +140,14 @@ class Worker {
 
 /**
  * Shells started as soon as jobs wait; beyond them, only when jobs have waited GROW_AFTER_MS
- * while no shell finished one. Short commands (most steps of a large graph) are then served
- * by the shells there are — starting one costs the event loop about a millisecond — while
- * commands that take time (sleeps, network calls) still get a shell each, a moment later.
+ * while the event loop was mostly idle. Starting a shell costs the event loop about a
+ * millisecond: behind short commands the loop is the bottleneck (busy with their results) and
+ * more shells would only slow it; when it idles while jobs wait, the shells are the
+ * bottleneck (sleeps, health checks, network calls) and every waiting job gets one.
  */
 const EAGER_WORKERS = Math.max(2, availableParallelism());
 const GROW_AFTER_MS = 2;
+const GROW_BELOW_UTILIZATION = 0.5;
 
 export class ShellPool {
   private readonly idle: Worker[] = [];
@@ -153,8 +156,8 @@ export class ShellPool {
   private counter = 0;
   private closed = false;
   private growTimer: NodeJS.Timeout | undefined;
-  /** When a shell last finished a job (performance.now()). */
-  private lastFinished = 0;
+  /** Event-loop utilization when the wait that may start shells began. */
+  private waitStarted: EventLoopUtilization | undefined;
 
   constructor(
     private readonly maxWorkers = 64,
@@ -213,14 +216,16 @@ export class ShellPool {
   }
 
   private scheduleGrowth(): void {
-    this.growTimer ??= setTimeout(
+    if (this.growTimer !== undefined) return;
+    this.waitStarted = performance.eventLoopUtilization();
+    this.growTimer = setTimeout(
       () =>
         setImmediate(() => {
           this.growTimer = undefined;
           if (this.closed || this.queue.length === 0) return;
-          // Shells that keep finishing jobs will take the waiting ones soon.
-          if (performance.now() - this.lastFinished < GROW_AFTER_MS) this.scheduleGrowth();
-          else this.dispatch(true);
+          const busy = performance.eventLoopUtilization(this.waitStarted).utilization;
+          if (busy < GROW_BELOW_UTILIZATION) this.dispatch(true);
+          else this.scheduleGrowth();
         }),
       GROW_AFTER_MS,
     );
@@ -228,7 +233,6 @@ export class ShellPool {
 
   private spawnWorker(): Worker {
     const worker = new Worker((w) => {
-      this.lastFinished = performance.now();
       if (!w.dead) this.idle.push(w);
       this.dispatch();
     });
