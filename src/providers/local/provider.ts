@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import type { Action, Provider, Slot, StepIO, TargetContext } from '../../model/provider.js';
+import { shellQuote } from '../../model/template.js';
 import { throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
@@ -12,7 +13,15 @@ import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
 import { exists, isDirectory } from './fsops.js';
 import { type LocalLayout, layout, releaseDir } from './layout.js';
-import { currentIs, currentVersion, isUploaded, removeCurrent, switchTo, upload } from './releases.js';
+import {
+  currentIs,
+  currentVersion,
+  isUploaded,
+  removeCurrent,
+  switchTo,
+  type TreeOps,
+  upload,
+} from './releases.js';
 import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopService } from './service.js';
 
 /** The slot an action works on (blue-green, canary), if any. */
@@ -45,6 +54,27 @@ export class LocalProvider implements Provider {
     return this.pool;
   }
 
+  /**
+   * Release trees are copied and pruned by `cp` and `rm` in the shells: one job each, where
+   * Node's recursive copy and removal make a dozen trips through its thread pool per tree.
+   */
+  private readonly tree: TreeOps = {
+    copy: (source, dest, io) => this.treeCommand(`cp -R -P -- ${shellQuote(source)} ${shellQuote(dest)}`, io),
+    remove: (path, io) => this.treeCommand(`rm -rf -- ${shellQuote(path)}`, io),
+  };
+
+  private async treeCommand(command: string, io: StepIO): Promise<void> {
+    const result = await this.shells().run({
+      command,
+      cwd: '/',
+      env: {},
+      signal: io.signal,
+      onLine: (line, stream) => io.log(line, stream),
+    });
+    if (result.exitCode !== 0)
+      throw new Error(result.lastStderr ?? `\`${command}\` exited ${result.exitCode}`);
+  }
+
   async isDone(action: Action, target: TargetContext, _io: StepIO): Promise<boolean> {
     // A command's effect cannot be observed (commands must be idempotent); health is always probed anew.
     if (action.kind === 'exec' || action.kind === 'health') return false;
@@ -73,9 +103,9 @@ export class LocalProvider implements Provider {
     const l = this.layoutOf(target, slotOf(action));
     switch (action.kind) {
       case 'upload':
-        return upload(l, action.version, action.source, io);
+        return upload(l, action.version, action.source, io, this.tree);
       case 'switch':
-        return switchTo(l, action.version, action.keep, io);
+        return switchTo(l, action.version, action.keep, io, this.tree);
       case 'start':
         await startService(l, action.process, target, io);
         return;
@@ -153,7 +183,7 @@ export class LocalProvider implements Provider {
       await removeCurrent(l, io);
       return;
     }
-    await switchTo(l, action.version, action.keep, io);
+    await switchTo(l, action.version, action.keep, io, this.tree);
     if (action.process === null) return;
     if (await runsVersion(l, action.version)) {
       io.log(`${action.version} is already running`, 'info');

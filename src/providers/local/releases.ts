@@ -42,12 +42,32 @@ export async function currentIs(l: LocalLayout, version: string): Promise<boolea
   return target !== null && resolve(l.serviceDir, target) === dir && (await isDirectory(dir));
 }
 
+/** Copies and removes directory trees: Node's fs here; the provider runs `cp` and `rm` in its shells. */
+export interface TreeOps {
+  /** Copies the tree `source` to `dest` (which does not exist), symlinks as they are. */
+  copy(source: string, dest: string, io: StepIO): Promise<void>;
+  /** Removes `path` and everything under it; nothing if it is absent. */
+  remove(path: string, io: StepIO): Promise<void>;
+}
+
+export const nodeTreeOps: TreeOps = {
+  copy: (source, dest) =>
+    fsp.cp(source, dest, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false }),
+  remove: (path) => removeIfPresent(path),
+};
+
 /**
  * Copies `source` into releases/<version>: into a temp dir first, renamed into
  * place, then marked complete — a crash leaves either nothing or an unmarked
  * directory that the next upload replaces.
  */
-export async function upload(l: LocalLayout, version: string, source: string, io: StepIO): Promise<void> {
+export async function upload(
+  l: LocalLayout,
+  version: string,
+  source: string,
+  io: StepIO,
+  tree: TreeOps = nodeTreeOps,
+): Promise<void> {
   const target = releaseDir(l, version);
   if (await isUploaded(l, version)) {
     io.log(`release ${version} is already uploaded`, 'info');
@@ -67,7 +87,7 @@ export async function upload(l: LocalLayout, version: string, source: string, io
   const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
   try {
     throwIfAborted(io.signal);
-    await fsp.cp(source, temp, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+    await tree.copy(source, temp, io);
     throwIfAborted(io.signal);
     if (await exists(target)) {
       if (await isUploaded(l, version)) {
@@ -92,7 +112,13 @@ export async function upload(l: LocalLayout, version: string, source: string, io
  * Points `current` at releases/<version> atomically, then prunes old releases
  * so `keep` remain (never the new one, never the one it replaced).
  */
-export async function switchTo(l: LocalLayout, version: string, keep: number, io: StepIO): Promise<void> {
+export async function switchTo(
+  l: LocalLayout,
+  version: string,
+  keep: number,
+  io: StepIO,
+  tree: TreeOps = nodeTreeOps,
+): Promise<void> {
   if (!(await isUploaded(l, version))) {
     throw new MarshalError(
       'PROVIDER_ERROR',
@@ -124,15 +150,21 @@ export async function switchTo(l: LocalLayout, version: string, keep: number, io
     const linkedVersion = target === null ? null : versionOfLink(target);
     if (linkedVersion !== null) linked.push(linkedVersion);
   }
-  await prune(l, keep, [version, ...(previous === null ? [] : [previous]), ...linked], io);
+  await prune(l, keep, [version, ...(previous === null ? [] : [previous]), ...linked], io, tree);
 }
 
 /** Deletes releases beyond `keep`. A failed deletion is logged, not fatal: the switch itself is done. */
-async function prune(l: LocalLayout, keep: number, protect: string[], io: StepIO): Promise<void> {
+async function prune(
+  l: LocalLayout,
+  keep: number,
+  protect: string[],
+  io: StepIO,
+  tree: TreeOps,
+): Promise<void> {
   const doomed = releasesToPrune(await listReleases(l), keep, protect);
   for (const version of doomed) {
     try {
-      await removeIfPresent(releaseDir(l, version));
+      await tree.remove(releaseDir(l, version), io);
     } catch (err) {
       io.log(`could not prune release ${version}: ${(err as Error).message}`, 'info');
     }
