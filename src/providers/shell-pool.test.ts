@@ -98,6 +98,27 @@ describe('ShellPool', () => {
     }
   });
 
+  it('keeps its concurrency while the event loop is busy (commands that flood it with output)', async () => {
+    pool = new ShellPool(4, 1);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    // Keep the event loop busy between its turns for I/O and timers, as a flood of output would.
+    let spinning = true;
+    const spin = () => {
+      const until = performance.now() + 3;
+      while (performance.now() < until);
+      if (spinning) setImmediate(spin);
+    };
+    spin();
+    try {
+      const barrier = 'touch "$RANDOM$$"; while [ "$(ls | wc -l)" -lt 4 ]; do sleep 0.01; done';
+      const results = await Promise.all(Array.from({ length: 4 }, () => run(barrier, { cwd: dir }).result));
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+    } finally {
+      spinning = false;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops a command: its process group goes, the commands beside it go on', async () => {
     pool = new ShellPool(2, 0);
     const dir = mkdtempSync(join(tmpdir(), 'pool-'));

@@ -41,6 +41,8 @@ interface Job extends PoolCommand {
   lastStderr: string | null;
   resolve(result: ProcessResult): void;
   reject(error: unknown): void;
+  /** When it was queued (performance.now()). */
+  queuedAt: number;
 }
 
 const MARK = '\u001e';
@@ -143,11 +145,14 @@ class Worker {
  * while the event loop was mostly idle. Starting a shell costs the event loop about a
  * millisecond: behind short commands the loop is the bottleneck (busy with their results) and
  * more shells would only slow it; when it idles while jobs wait, the shells are the
- * bottleneck (sleeps, health checks, network calls) and every waiting job gets one.
+ * bottleneck (sleeps, health checks, network calls) and every waiting job gets one. A job
+ * that has waited GROW_ANYWAY_MS gets one however busy the loop is: commands that stream a lot
+ * of output keep it busy, and the configured concurrency must still hold.
  */
 const EAGER_WORKERS = Math.max(2, availableParallelism());
 const GROW_AFTER_MS = 2;
 const GROW_BELOW_UTILIZATION = 0.5;
+const GROW_ANYWAY_MS = 50;
 
 export class ShellPool {
   private readonly idle: Worker[] = [];
@@ -181,6 +186,7 @@ export class ShellPool {
         lastStderr: null,
         resolve,
         reject,
+        queuedAt: performance.now(),
       };
       const onAbort = () => void this.abort(job);
       command.signal.addEventListener('abort', onAbort, { once: true });
@@ -224,7 +230,8 @@ export class ShellPool {
           this.growTimer = undefined;
           if (this.closed || this.queue.length === 0) return;
           const busy = performance.eventLoopUtilization(this.waitStarted).utilization;
-          if (busy < GROW_BELOW_UTILIZATION) this.dispatch(true);
+          const waited = performance.now() - (this.queue[0]?.queuedAt ?? performance.now());
+          if (busy < GROW_BELOW_UTILIZATION || waited >= GROW_ANYWAY_MS) this.dispatch(true);
           else this.scheduleGrowth();
         }),
       GROW_AFTER_MS,
