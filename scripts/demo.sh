@@ -10,6 +10,18 @@ marshal() { node "$root/bin/marshal.js" "$@"; }
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 bash ./stop.sh >/dev/null        # a previous demo's processes
+# The shop listens on 7101-7104: a demo still running from another checkout would answer instead.
+node -e '
+  const net = require("node:net");
+  const busy = [];
+  Promise.all([7101, 7102, 7103, 7104].map((port) => new Promise((done) => {
+    const s = net.createServer().once("error", () => { busy.push(port); done(); })
+      .listen(port, "127.0.0.1", () => s.close(done));
+  }))).then(() => {
+    if (busy.length === 0) return;
+    console.error(`demo: port ${busy.join(", ")} is in use (a demo from another checkout? stop it with its examples/shop/stop.sh)`);
+    process.exit(1);
+  });'
 rm -rf .marshal build
 node build.mjs v1 && node build.mjs v2 && node build.mjs v3 --defect api
 
