@@ -19,7 +19,8 @@ node -e '
       .listen(port, "127.0.0.1", () => s.close(done));
   }))).then(() => {
     if (busy.length === 0) return;
-    console.error(`demo: port ${busy.join(", ")} is in use (a demo from another checkout? stop it with its examples/shop/stop.sh)`);
+    const what = busy.length > 1 ? `ports ${busy.join(", ")} are` : `port ${busy[0]} is`;
+    console.error(`demo: ${what} in use (a demo from another checkout? stop it with its examples/shop/stop.sh)`);
     process.exit(1);
   });'
 rm -rf .marshal build
