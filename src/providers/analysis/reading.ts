@@ -3,7 +3,8 @@
  * helpers the sources share (fetching JSON with a timeout, short reasons).
  */
 import { formatDuration } from '../../model/duration.js';
-import { abortError } from '../abort.js';
+import { abortError, timedSignal } from '../abort.js';
+import { networkReason } from '../net-reason.js';
 
 /**
  * One reading of a metric:
@@ -46,10 +47,10 @@ export type JsonAnswer =
  * the server's own error. Throws only the abort reason of `signal`.
  */
 export async function getJson(url: string, timeoutMs: number, signal: AbortSignal): Promise<JsonAnswer> {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const limit = timedSignal(signal, timeoutMs);
   try {
     const response = await fetch(url, {
-      signal: AbortSignal.any([signal, timeout]),
+      signal: limit.signal,
       headers: { accept: 'application/json', 'user-agent': 'marshal-analysis' },
     });
     const text = await response.text();
@@ -65,32 +66,12 @@ export async function getJson(url: string, timeoutMs: number, signal: AbortSigna
     }
   } catch (err) {
     if (signal.aborted) throw abortError(signal);
-    if (timeout.aborted)
+    if (limit.timedOut())
       return { ok: false, status: null, reason: `timed out after ${formatDuration(timeoutMs)}` };
     return { ok: false, status: null, reason: networkReason(err) };
+  } finally {
+    limit.clear();
   }
-}
-
-const NET_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed',
-  UND_ERR_SOCKET: 'connection closed',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found (DNS lookup failed)',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-};
-
-/** `connection refused` rather than fetch's bare `fetch failed`. */
-function networkReason(err: unknown): string {
-  // fetch wraps the socket error: TypeError('fetch failed', { cause }).
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = (cause as NodeJS.ErrnoException | null)?.code;
-  if (code !== undefined && NET_REASONS[code] !== undefined) return NET_REASONS[code];
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** True for an absolute http(s) URL. */

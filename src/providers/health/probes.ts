@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import { formatDuration } from '../../model/duration.js';
 import { abortError, timedSignal } from '../abort.js';
+import { networkReason } from '../net-reason.js';
 import { shortCommand } from '../shell.js';
 
 export type ProbeOutcome = { ok: true } | { ok: false; reason: string };
@@ -110,30 +111,4 @@ export async function probeCommand(
   } finally {
     limit.clear();
   }
-}
-
-const NET_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed',
-  UND_ERR_SOCKET: 'connection closed',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found (DNS lookup failed)',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-};
-
-/** A short reason for a failed connection: `connection refused`, `timed out after 2.0s`. */
-function networkReason(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && err.name === 'TimeoutError')
-    return `timed out after ${formatDuration(timeoutMs)}`;
-  // fetch wraps the socket error: TypeError('fetch failed', { cause }).
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = (cause as NodeJS.ErrnoException | null)?.code;
-  if (code !== undefined && NET_REASONS[code] !== undefined) return NET_REASONS[code];
-  if (cause instanceof Error && cause.name === 'TimeoutError')
-    return `timed out after ${formatDuration(timeoutMs)}`;
-  return cause instanceof Error ? cause.message : String(cause);
 }

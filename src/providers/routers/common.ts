@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { MarshalError } from '../../model/errors.js';
 import type { Backend } from '../../model/traffic.js';
 
@@ -57,27 +56,8 @@ export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The error to throw once `signal` aborted: its reason when that is a MarshalError, else CANCELLED. */
-export function abortError(signal: AbortSignal): MarshalError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof MarshalError) return reason;
-  return new MarshalError('CANCELLED', 'cancelled', reason === undefined ? {} : { cause: reason });
-}
-
-export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw abortError(signal);
-}
-
-/** Sleeps `ms`, or throws {@link abortError} as soon as `signal` aborts. */
-export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  throwIfAborted(signal);
-  try {
-    await delay(ms, undefined, { signal });
-  } catch (err) {
-    if (signal.aborted) throw abortError(signal);
-    throw err;
-  }
-}
+// Cancellation is the same for every provider.
+export { abortError, sleep, throwIfAborted } from '../abort.js';
 
 export function providerError(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
   return new MarshalError('PROVIDER_ERROR', message, options);
