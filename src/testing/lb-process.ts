@@ -5,25 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { getOnce } from './lb-http.js';
-
-/** A port that was free a moment ago on 127.0.0.1 (the kernel's pick for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+import { freePort } from './provider-testkit.js';
 
 /** Polls `ready` every 10 ms until it is true; throws after `ms`. */
 export async function waitFor(ready: () => Promise<boolean>, ms: number, what: string): Promise<void> {

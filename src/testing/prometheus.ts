@@ -17,6 +17,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './provider-testkit.js';
 
 /** Where Debian's package installs it. */
 export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
@@ -177,17 +178,6 @@ async function waitReady(address: string, timeoutMs: number): Promise<'ready' | 
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** TERM, then KILL if it has not exited within 5 s. */

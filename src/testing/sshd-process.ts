@@ -7,9 +7,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './provider-testkit.js';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -121,19 +122,6 @@ function answersSsh(port: number): Promise<boolean> {
     });
     socket.once('error', () => done(false));
     socket.once('close', () => done(text.includes('SSH-')));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
-      );
-    });
   });
 }
 

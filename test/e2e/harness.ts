@@ -14,9 +14,11 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from '../../src/testing/provider-testkit.js';
+
+export { freePort };
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const CLI = join(ROOT, 'bin/marshal.js');
@@ -71,17 +73,6 @@ export async function marshalJson<T = Record<string, unknown>>(
   } catch {
     throw new Error(`not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export async function httpGet(url: string): Promise<{ status: number; body: string }> {
