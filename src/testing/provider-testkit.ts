@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MarshalError } from '../model/errors.js';
 import type { StepIO, TargetContext } from '../model/provider.js';
 import type { LogStream } from '../model/run.js';
 import { isAlive, signalGroup, waitUntil } from '../providers/process.js';
@@ -77,4 +78,19 @@ export class PidLedger {
     await waitUntil(() => [...this.pids].every((pid) => !isAlive(pid)), 3000);
     this.pids.clear();
   }
+}
+
+/**
+ * The error a provider refused with: a MarshalError of code PROVIDER_ERROR. Throws (failing the
+ * test) when the promise resolves or rejects with anything else.
+ */
+export async function providerRefusal(promise: Promise<unknown>): Promise<MarshalError> {
+  const err = await promise.then(
+    () => new Error('expected a refusal'),
+    (e: unknown) => e,
+  );
+  if (!(err instanceof MarshalError)) throw new Error(`expected a MarshalError, got ${String(err)}`);
+  if (err.code !== 'PROVIDER_ERROR')
+    throw new Error(`expected PROVIDER_ERROR, got ${err.code}: ${err.message}`);
+  return err;
 }

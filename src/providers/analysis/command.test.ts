@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MarshalError } from '../../model/errors.js';
-import type { StepIO } from '../../model/provider.js';
 import type { AnalysisConfig } from '../../model/schema-delivery.js';
+import { recordingIO } from '../../testing/provider-testkit.js';
 import type { AnalysisCommandRunner } from './command.js';
 import { commandTimeout, outputTail } from './command.js';
 import { runAnalysis } from './run.js';
-
-function testIO(signal = new AbortController().signal): StepIO & { lines: string[] } {
-  const lines: string[] = [];
-  return { signal, lines, log: (line) => lines.push(line) };
-}
 
 const analysis = (command: string, over: Partial<AnalysisConfig> = {}): AnalysisConfig => ({
   command,
@@ -25,12 +20,12 @@ const analysis = (command: string, over: Partial<AnalysisConfig> = {}): Analysis
 
 describe('command analysis (real /bin/sh)', () => {
   it('passes when the command exits 0', async () => {
-    const io = testIO();
+    const io = recordingIO();
     const result = await runAnalysis('smoke', analysis('echo checking; echo all good'), io);
     expect(result).toMatchObject({ verdict: 'passed', message: 'passed: 2 of 2 measurements succeeded' });
     expect(result.measurements[0]).toMatchObject({ value: 0, outcome: 'success' });
     expect(result.measurements[0]?.message).toBe('result == 0 is true (exited 0: checking / all good)');
-    expect(io.lines[0]).toBe(
+    expect(io.text()[0]).toBe(
       'analysis smoke #1: 0 → success (result == 0 is true (exited 0: checking / all good))',
     );
   });
@@ -39,7 +34,7 @@ describe('command analysis (real /bin/sh)', () => {
     const result = await runAnalysis(
       'smoke',
       analysis('echo "3 of 10 requests failed" >&2; exit 3'),
-      testIO(),
+      recordingIO(),
     );
     expect(result.message).toBe('failed (1) > failureLimit (0)');
     expect(result.measurements).toEqual([
@@ -54,7 +49,7 @@ describe('command analysis (real /bin/sh)', () => {
 
   it('judges the exit status with any condition', async () => {
     const spec = analysis('exit 1', { successCondition: 'result == 0', failureCondition: 'result >= 2' });
-    const result = await runAnalysis('smoke', spec, testIO());
+    const result = await runAnalysis('smoke', spec, recordingIO());
     expect(result.verdict).toBe('inconclusive');
     expect(result.measurements[0]?.message).toBe('neither result == 0 nor result >= 2 holds (exited 1)');
   });
@@ -64,7 +59,7 @@ describe('command analysis (real /bin/sh)', () => {
     const reason = new MarshalError('CANCELLED', 'interrupted');
     setTimeout(() => stop.abort(reason), 100);
     const started = Date.now();
-    await expect(runAnalysis('smoke', analysis('sleep 30'), testIO(stop.signal))).rejects.toBe(reason);
+    await expect(runAnalysis('smoke', analysis('sleep 30'), recordingIO(stop))).rejects.toBe(reason);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
@@ -76,7 +71,7 @@ describe('command analysis with an injected runner', () => {
       seen.push(command);
       throw new Error('cannot start `probe`: EACCES');
     };
-    const result = await runAnalysis('smoke', analysis('probe --fast'), testIO(), { runCommand });
+    const result = await runAnalysis('smoke', analysis('probe --fast'), recordingIO(), { runCommand });
     expect(seen).toEqual(['probe --fast', 'probe --fast', 'probe --fast', 'probe --fast']);
     expect(result.message).toBe('error (4 consecutive): cannot start `probe`: EACCES');
   });

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StepIO } from '../../model/provider.js';
 import type { AnalysisConfig } from '../../model/schema-delivery.js';
+import { recordingIO } from '../../testing/provider-testkit.js';
 import { lookupJsonPath, readJsonField, splitJsonPath } from './http.js';
 import { runAnalysis } from './run.js';
 
@@ -29,10 +29,6 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
-
-function testIO(): StepIO {
-  return { signal: new AbortController().signal, log: () => undefined };
-}
 
 const analysis = (path: string, jsonPath: string, over: Partial<AnalysisConfig> = {}): AnalysisConfig => ({
   http: { url: `${base}${path}`, jsonPath },
@@ -84,7 +80,7 @@ describe('json paths', () => {
 
 describe('http analysis', () => {
   it('passes on a number field that meets the condition', async () => {
-    const result = await runAnalysis('error-rate', analysis('/stats', 'stats.errorRate'), testIO());
+    const result = await runAnalysis('error-rate', analysis('/stats', 'stats.errorRate'), recordingIO());
     expect(result.verdict).toBe('passed');
     expect(result.measurements.map((m) => m.value)).toEqual([0.01, 0.01]);
   });
@@ -93,7 +89,7 @@ describe('http analysis', () => {
     const p99 = await runAnalysis(
       'p99',
       analysis('/stats', 'stats.p99', { successCondition: 'result < 0.2' }),
-      testIO(),
+      recordingIO(),
     );
     expect(p99).toMatchObject({ verdict: 'failed', message: 'failed (1) > failureLimit (0)' });
     expect(p99.measurements[0]).toMatchObject({
@@ -104,30 +100,30 @@ describe('http analysis', () => {
     const status = await runAnalysis(
       'status',
       analysis('/stats', 'stats.status', { successCondition: 'result == "ok"' }),
-      testIO(),
+      recordingIO(),
     );
     expect(status.verdict).toBe('passed');
   });
 
   it('a missing field is inconclusive', async () => {
-    const result = await runAnalysis('error-rate', analysis('/stats', 'stats.errRate'), testIO());
+    const result = await runAnalysis('error-rate', analysis('/stats', 'stats.errRate'), recordingIO());
     expect(result.verdict).toBe('inconclusive');
     expect(result.measurements[0]?.message).toBe('no field stats.errRate in the answer');
   });
 
   it('a string that cannot be ordered is an error', async () => {
-    const result = await runAnalysis('status', analysis('/stats', 'stats.status'), testIO());
+    const result = await runAnalysis('status', analysis('/stats', 'stats.status'), recordingIO());
     expect(result.message).toBe('error (4 consecutive): cannot compare "ok" < 0.05');
   });
 
   it('a non-2xx answer, a body that is not JSON or a timeout is an error', async () => {
-    const down = await runAnalysis('x', analysis('/down', 'a'), testIO());
+    const down = await runAnalysis('x', analysis('/down', 'a'), recordingIO());
     expect(down).toMatchObject({ verdict: 'error', message: 'error (4 consecutive): answered 503' });
-    const text = await runAnalysis('x', analysis('/text', 'a'), testIO());
+    const text = await runAnalysis('x', analysis('/text', 'a'), recordingIO());
     expect(text.message).toBe(
       'error (4 consecutive): answered 200 with a body that is not JSON: "<html>hello</html>"',
     );
-    const slow = await runAnalysis('x', analysis('/slow', 'a', { interval: 50 }), testIO());
+    const slow = await runAnalysis('x', analysis('/slow', 'a', { interval: 50 }), recordingIO());
     expect(slow.message).toBe('error (4 consecutive): timed out after 50ms');
   });
 });

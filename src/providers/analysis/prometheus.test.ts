@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StepIO } from '../../model/provider.js';
 import type { AnalysisConfig } from '../../model/schema-delivery.js';
 import {
   type MetricsServer,
@@ -10,6 +9,7 @@ import {
   type TestPrometheus,
   waitForData,
 } from '../../testing/prometheus.js';
+import { recordingIO } from '../../testing/provider-testkit.js';
 import { parseSampleValue, prometheusQueryUrl, readQueryAnswer } from './prometheus.js';
 import { runAnalysis } from './run.js';
 
@@ -22,11 +22,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function testIO(): StepIO & { lines: string[] } {
-  const lines: string[] = [];
-  return { signal: new AbortController().signal, lines, log: (line) => lines.push(line) };
 }
 
 const analysis = (address: string, query: string, over: Partial<AnalysisConfig> = {}): AnalysisConfig => ({
@@ -141,7 +136,7 @@ describe('prometheus analysis against a real Prometheus', () => {
   });
 
   it('passes on healthy traffic, with the measured values', async () => {
-    const io = testIO();
+    const io = recordingIO();
     const result = await runAnalysis('error-rate', analysis(prometheus.address, ERROR_RATIO), io);
     expect(result.verdict).toBe('passed');
     expect(result.message).toBe('passed: 3 of 3 measurements succeeded');
@@ -150,16 +145,16 @@ describe('prometheus analysis against a real Prometheus', () => {
       [0, 'success'],
       [0, 'success'],
     ]);
-    expect(io.lines[0]).toBe('analysis error-rate #1: 0 → success (result < 0.05 is true)');
+    expect(io.text()[0]).toBe('analysis error-rate #1: 0 → success (result < 0.05 is true)');
   });
 
   it('a query without data is inconclusive', async () => {
     const query = 'sum(rate(demo_requests_total{status="404"}[5s]))';
-    const result = await runAnalysis('not-found-rate', analysis(prometheus.address, query), testIO());
+    const result = await runAnalysis('not-found-rate', analysis(prometheus.address, query), recordingIO());
     expect(result.verdict).toBe('inconclusive');
     expect(result.message).toBe('inconclusive (1) > inconclusiveLimit (0)');
     expect(result.measurements).toMatchObject([{ value: null, outcome: 'inconclusive', message: 'no data' }]);
-    const nan = await runAnalysis('nan', analysis(prometheus.address, '0/0'), testIO());
+    const nan = await runAnalysis('nan', analysis(prometheus.address, '0/0'), recordingIO());
     expect(nan.measurements).toMatchObject([{ outcome: 'inconclusive', message: 'no data (NaN)' }]);
   });
 
@@ -167,7 +162,7 @@ describe('prometheus analysis against a real Prometheus', () => {
     const result = await runAnalysis(
       'broken',
       analysis(prometheus.address, 'sum(rate(', { interval: 20 }),
-      testIO(),
+      recordingIO(),
     );
     expect(result.verdict).toBe('error');
     expect(result.message).toMatch(/^error \(4 consecutive\): query failed \(HTTP 400\): bad_data: /);
@@ -183,7 +178,7 @@ describe('prometheus analysis against a real Prometheus', () => {
       ratio = await waitForData(prometheus.address, ERROR_RATIO, 5000);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const io = testIO();
+    const io = recordingIO();
     const spec = analysis(prometheus.address, ERROR_RATIO, { failureLimit: 1 });
     const result = await runAnalysis('error-rate', spec, io);
     expect(result.verdict).toBe('failed');
@@ -194,13 +189,13 @@ describe('prometheus analysis against a real Prometheus', () => {
       expect(m.value).toBeCloseTo(0.2, 3);
       expect(m.message).toBe('result < 0.05 is false');
     }
-    expect(io.lines.at(-1)).toBe('analysis error-rate: failed (2) > failureLimit (1)');
+    expect(io.text().at(-1)).toBe('analysis error-rate: failed (2) > failureLimit (1)');
 
     // With a failure condition, a value between the two is neither: inconclusive.
     const between = await runAnalysis(
       'error-rate',
       { ...spec, failureCondition: 'result > 0.5', inconclusiveLimit: 0 },
-      testIO(),
+      recordingIO(),
     );
     expect(between.message).toBe('inconclusive (1) > inconclusiveLimit (0)');
     expect(between.measurements[0]?.message).toBe('neither result < 0.05 nor result > 0.5 holds');
@@ -211,7 +206,7 @@ describe('prometheus analysis against a real Prometheus', () => {
     const result = await runAnalysis(
       'error-rate',
       analysis(address, ERROR_RATIO, { interval: 20 }),
-      testIO(),
+      recordingIO(),
     );
     expect(result.message).toBe('error (4 consecutive): connection refused');
   });

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MarshalError } from '../../model/errors.js';
-import type { StepIO } from '../../model/provider.js';
 import type { AnalysisConfig } from '../../model/schema-delivery.js';
 import type { Measurement } from '../../model/traffic.js';
+import { recordingIO } from '../../testing/provider-testkit.js';
 import type { Judged, Measure } from './measure.js';
 import { type LoopSpec, measureLoop, runAnalysis } from './run.js';
 import { assess, emptyTally, record } from './verdict.js';
 
 type Outcome = Measurement['outcome'];
-
-function testIO(signal = new AbortController().signal): StepIO & { lines: string[] } {
-  const lines: string[] = [];
-  return { signal, lines, log: (line) => lines.push(line) };
-}
 
 const spec = (over: Partial<LoopSpec> = {}): LoopSpec => ({
   count: 5,
@@ -46,7 +41,7 @@ const instant = { sleep: async () => undefined };
 
 async function verdictOf(outcomes: Outcome[], over: Partial<LoopSpec> = {}) {
   const measure = script(outcomes);
-  const result = await measureLoop('demo', spec(over), measure, testIO(), instant);
+  const result = await measureLoop('demo', spec(over), measure, recordingIO(), instant);
   return { ...result, calls: measure.calls, outcomes: result.measurements.map((m) => m.outcome) };
 }
 
@@ -142,7 +137,7 @@ describe('measureLoop', () => {
       clock += 300; // every measurement takes 300 ms
       return { value: 1, outcome: 'success' };
     };
-    const result = await measureLoop('demo', spec({ count: 3, initialDelay: 5000 }), measure, testIO(), {
+    const result = await measureLoop('demo', spec({ count: 3, initialDelay: 5000 }), measure, recordingIO(), {
       now: () => clock,
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -154,7 +149,7 @@ describe('measureLoop', () => {
   });
 
   it('logs every measurement and the verdict, and hands each measurement over as it is taken', async () => {
-    const io = testIO();
+    const io = recordingIO();
     const seen: Measurement[] = [];
     const measure: Measure = async () => ({
       value: 0.2,
@@ -168,7 +163,7 @@ describe('measureLoop', () => {
       },
     });
     expect(seen).toEqual(result.measurements);
-    expect(io.lines).toEqual([
+    expect(io.text()).toEqual([
       'analysis error-rate #1: 0.2 → failure (result < 0.05 is false)',
       'analysis error-rate: failed (1) > failureLimit (0)',
     ]);
@@ -178,7 +173,7 @@ describe('measureLoop', () => {
     const measure: Measure = async () => {
       throw new Error('bug in a reader');
     };
-    const result = await measureLoop('demo', spec(), measure, testIO(), instant);
+    const result = await measureLoop('demo', spec(), measure, recordingIO(), instant);
     expect(result.message).toBe('error (4 consecutive): bug in a reader');
     expect(result.measurements).toHaveLength(4);
   });
@@ -190,12 +185,12 @@ describe('measureLoop', () => {
       stop.abort(reason);
       return { value: 1, outcome: 'success' };
     };
-    await expect(measureLoop('demo', spec(), measure, testIO(stop.signal), instant)).rejects.toBe(reason);
+    await expect(measureLoop('demo', spec(), measure, recordingIO(stop), instant)).rejects.toBe(reason);
 
     const later = new AbortController();
     const timeout = new MarshalError('TIMEOUT', 'step timed out');
     const ok: Measure = async () => ({ value: 1, outcome: 'success' });
-    const run = measureLoop('demo', spec({ interval: 60_000 }), ok, testIO(later.signal));
+    const run = measureLoop('demo', spec({ interval: 60_000 }), ok, recordingIO(later));
     setTimeout(() => later.abort(timeout), 20);
     await expect(run).rejects.toBe(timeout);
   });
@@ -214,7 +209,7 @@ describe('runAnalysis with an analysis that cannot measure', () => {
   };
 
   it('gives an error verdict for a malformed condition or source, without measuring', async () => {
-    const bad = await runAnalysis('demo', { ...base, successCondition: 'result =< 1' }, testIO());
+    const bad = await runAnalysis('demo', { ...base, successCondition: 'result =< 1' }, recordingIO());
     expect(bad).toEqual({
       verdict: 'error',
       message:
@@ -224,17 +219,25 @@ describe('runAnalysis with an analysis that cannot measure', () => {
     const url = await runAnalysis(
       'demo',
       { ...base, command: undefined, http: { url: 'ftp://x', jsonPath: 'a' } },
-      testIO(),
+      recordingIO(),
     );
     expect(url.message).toBe('error (cannot measure): http.url "ftp://x" is not an http(s) URL');
-    const two = await runAnalysis('demo', { ...base, http: { url: 'http://x', jsonPath: 'a' } }, testIO());
+    const two = await runAnalysis(
+      'demo',
+      { ...base, http: { url: 'http://x', jsonPath: 'a' } },
+      recordingIO(),
+    );
     expect(two.message).toBe(
       'error (cannot measure): an analysis needs exactly one of prometheus, http or command',
     );
   });
 
   it('in a dry run, passes with what it would have said', async () => {
-    const bad = await runAnalysis('demo', { ...base, successCondition: 'result <', dryRun: true }, testIO());
+    const bad = await runAnalysis(
+      'demo',
+      { ...base, successCondition: 'result <', dryRun: true },
+      recordingIO(),
+    );
     expect(bad.verdict).toBe('passed');
     expect(bad.message).toMatch(
       /^dry run: would have ended in error \(cannot measure\): successCondition `result <`: expected/,
@@ -245,6 +248,6 @@ describe('runAnalysis with an analysis that cannot measure', () => {
     const stop = new AbortController();
     const reason = new MarshalError('CANCELLED', 'interrupted');
     stop.abort(reason);
-    await expect(runAnalysis('demo', base, testIO(stop.signal))).rejects.toBe(reason);
+    await expect(runAnalysis('demo', base, recordingIO(stop))).rejects.toBe(reason);
   });
 });

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarshalError } from '../../model/errors.js';
-import type { StepIO } from '../../model/provider.js';
 import type { Backend, Router } from '../../model/traffic.js';
 import {
   countAnswers,
@@ -11,6 +10,7 @@ import {
   startHaproxy,
   startHttpBackends,
 } from '../../testing/lb.js';
+import { providerRefusal, recordingIO } from '../../testing/provider-testkit.js';
 import { HaproxyRouter } from './haproxy.js';
 import { sendCommand } from './haproxy-socket.js';
 import { createRouter } from './index.js';
@@ -41,21 +41,6 @@ function weights(b: number, g: number): Backend[] {
   ];
 }
 
-function testIO(signal = new AbortController().signal): StepIO & { lines: string[] } {
-  const lines: string[] = [];
-  return { signal, lines, log: (line) => lines.push(line) };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<MarshalError> {
-  const err = await promise.then(
-    () => new Error('expected a refusal'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MarshalError);
-  expect((err as MarshalError).code).toBe('PROVIDER_ERROR');
-  return err as MarshalError;
-}
-
 const serverLines = () =>
   readFileSync(lb.configPath, 'utf8')
     .split('\n')
@@ -64,7 +49,7 @@ const serverLines = () =>
 
 describe('haproxy router', () => {
   it('switches at runtime, verified by current(), and rewrites haproxy.cfg with the same weights', async () => {
-    const io = testIO();
+    const io = recordingIO();
     await router.apply(weights(0, 100), io);
     expect(await router.current(io)).toEqual(weights(0, 100));
     expect(await countAnswers(lb.url, 10)).toEqual({ green: 10 });
@@ -72,8 +57,8 @@ describe('haproxy router', () => {
       `server blue 127.0.0.1:${blue.port} weight 0 disabled`,
       `server green 127.0.0.1:${green.port} weight 100`,
     ]);
-    expect(io.lines).toHaveLength(1);
-    expect(io.lines[0]).toMatch(
+    expect(io.text()).toHaveLength(1);
+    expect(io.text()[0]).toMatch(
       /^haproxy: app → blue \(0\), green \(100\); 3 runtime command\(s\), verified and .*haproxy\.cfg rewritten in \d+ ms$/,
     );
     // The runtime state is lost on reload: the rewritten file keeps it.
@@ -83,7 +68,7 @@ describe('haproxy router', () => {
   });
 
   it('splits traffic by weight', async () => {
-    await router.apply(weights(90, 10), testIO());
+    await router.apply(weights(90, 10), recordingIO());
     const counts = await countAnswers(lb.url, 400);
     expect(Math.abs((counts.blue ?? 0) / 400 - 0.9)).toBeLessThanOrEqual(0.1);
     expect(counts.green).toBeGreaterThan(0);
@@ -94,8 +79,8 @@ describe('haproxy router', () => {
       ...weights(50, 0),
       { name: 'canary', address: 'localhost', port: canary.port, weight: 50 },
     ];
-    await router.apply(withCanary, testIO());
-    expect(await router.current(testIO())).toEqual([
+    await router.apply(withCanary, recordingIO());
+    expect(await router.current(recordingIO())).toEqual([
       ...weights(50, 0),
       { ...withCanary[2], address: '127.0.0.1' },
     ]);
@@ -106,48 +91,48 @@ describe('haproxy router', () => {
     expect(await countAnswers(lb.url, 4)).toEqual({ blue: 2, canary: 2 });
 
     // Without canary in the list, it leaves rotation and the running process (and the file).
-    await router.apply(weights(100, 0), testIO());
-    expect(await router.current(testIO())).toEqual(weights(100, 0));
+    await router.apply(weights(100, 0), recordingIO());
+    expect(await router.current(recordingIO())).toEqual(weights(100, 0));
     expect(serverLines().some((l) => l.includes('canary'))).toBe(false);
   });
 
   it('refuses what haproxy -c rejects and changes nothing', async () => {
     const before = readFileSync(lb.configPath, 'utf8');
     const bad = [...weights(100, 0), { name: 'ghost', address: 'nonexistent.invalid', port: 80, weight: 1 }];
-    const err = await refusal(router.apply(bad, testIO()));
+    const err = await providerRefusal(router.apply(bad, recordingIO()));
     expect(err.message).toMatch(
       /^haproxy: the new servers of app do not pass haproxy -c: .*nonexistent\.invalid/,
     );
     expect(err.retryable).toBe(false);
     expect(readFileSync(lb.configPath, 'utf8')).toBe(before);
-    expect(await router.current(testIO())).toEqual(weights(100, 0));
+    expect(await router.current(recordingIO())).toEqual(weights(100, 0));
   });
 
   it('fails, changing nothing, when the backend is not in haproxy.cfg or the socket does not answer', async () => {
     const before = readFileSync(lb.configPath, 'utf8');
     const noBackend = new HaproxyRouter({ ...lb.routerConfig, backend: 'api' });
-    expect((await refusal(noBackend.apply(weights(0, 100), testIO()))).message).toMatch(
+    expect((await providerRefusal(noBackend.apply(weights(0, 100), recordingIO()))).message).toMatch(
       /cannot rewrite .*haproxy\.cfg: it has no `backend api` section/,
     );
     const noSocket = new HaproxyRouter({ ...lb.routerConfig, socket: `${lb.dir}/missing.sock` });
-    expect((await refusal(noSocket.apply(weights(0, 100), testIO()))).message).toMatch(
+    expect((await providerRefusal(noSocket.apply(weights(0, 100), recordingIO()))).message).toMatch(
       /^haproxy: cannot use the admin socket .*missing\.sock: connect ENOENT/,
     );
     expect(readFileSync(lb.configPath, 'utf8')).toBe(before);
-    expect(await router.current(testIO())).toEqual(weights(100, 0));
+    expect(await router.current(recordingIO())).toEqual(weights(100, 0));
   });
 
   it('refuses every weight 0, and throws the abort reason of a cancelled step, changing nothing', async () => {
     const before = readFileSync(lb.configPath, 'utf8');
-    expect((await refusal(router.apply(weights(0, 0), testIO()))).message).toContain(
+    expect((await providerRefusal(router.apply(weights(0, 0), recordingIO()))).message).toContain(
       'every backend has weight 0',
     );
     const controller = new AbortController();
     const reason = new MarshalError('TIMEOUT', 'step timed out');
     controller.abort(reason);
-    await expect(router.apply(weights(0, 100), testIO(controller.signal))).rejects.toBe(reason);
+    await expect(router.apply(weights(0, 100), recordingIO(controller))).rejects.toBe(reason);
     expect(readFileSync(lb.configPath, 'utf8')).toBe(before);
-    expect(await router.current(testIO())).toEqual(weights(100, 0));
+    expect(await router.current(recordingIO())).toEqual(weights(100, 0));
   });
 
   it('puts the previous runtime state back when a command fails half-way, and leaves haproxy.cfg alone', async () => {
@@ -160,11 +145,11 @@ describe('haproxy router', () => {
       'set server app/blue state maint',
     );
     try {
-      const io = testIO();
+      const io = recordingIO();
       const faulty = new HaproxyRouter({ ...lb.routerConfig, socket: proxy.path });
-      const err = await refusal(faulty.apply(weights(0, 100), io));
+      const err = await providerRefusal(faulty.apply(weights(0, 100), io));
       expect(err.message).toBe('haproxy: `set server app/blue state maint` failed: Permission denied.');
-      expect(io.lines).toEqual(['haproxy: put app back as it was']);
+      expect(io.text()).toEqual(['haproxy: put app back as it was']);
       expect(proxy.seen).toEqual([
         'show servers state app',
         'set weight app/green 100',
@@ -177,7 +162,7 @@ describe('haproxy router', () => {
     } finally {
       await proxy.close();
     }
-    expect(await router.current(testIO())).toEqual(weights(100, 0));
+    expect(await router.current(recordingIO())).toEqual(weights(100, 0));
     expect(await countAnswers(lb.url, 5)).toEqual({ blue: 5 });
     expect(readFileSync(lb.configPath, 'utf8')).toBe(before);
   });

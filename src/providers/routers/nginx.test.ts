@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarshalError } from '../../model/errors.js';
-import type { StepIO } from '../../model/provider.js';
 import type { Backend } from '../../model/traffic.js';
 import {
   countAnswers,
@@ -11,6 +10,7 @@ import {
   startHttpBackends,
   startNginx,
 } from '../../testing/lb.js';
+import { providerRefusal, recordingIO } from '../../testing/provider-testkit.js';
 import { createRouter } from './index.js';
 import { NginxRouter } from './nginx.js';
 import { renderUpstream } from './nginx-render.js';
@@ -34,21 +34,6 @@ function weights(b: number, g: number): Backend[] {
   ];
 }
 
-function testIO(signal = new AbortController().signal): StepIO & { lines: string[] } {
-  const lines: string[] = [];
-  return { signal, lines, log: (line) => lines.push(line) };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<MarshalError> {
-  const err = await promise.then(
-    () => new Error('expected a refusal'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MarshalError);
-  expect((err as MarshalError).code).toBe('PROVIDER_ERROR');
-  return err as MarshalError;
-}
-
 describe('nginx router', () => {
   it('switches 100/0 then 0/100: only the weighted backend answers, and each switch logs one line', async () => {
     // Paths relative to the project directory, as marshal.yaml gives them.
@@ -56,14 +41,14 @@ describe('nginx router', () => {
       { type: 'nginx', upstream: 'app', file: 'upstream.conf', config: 'nginx.conf', pidFile: 'nginx.pid' },
       lb.dir,
     );
-    const io = testIO();
+    const io = recordingIO();
     await router.apply(weights(0, 100), io);
     expect(await countAnswers(lb.url, 20)).toEqual({ green: 20 });
     expect(readFileSync(lb.upstreamPath, 'utf8')).toBe(renderUpstream('app', weights(0, 100)));
     await router.apply(weights(100, 0), io);
     expect(await countAnswers(lb.url, 20)).toEqual({ blue: 20 });
-    expect(io.lines).toHaveLength(2);
-    expect(io.lines[0]).toMatch(
+    expect(io.text()).toHaveLength(2);
+    expect(io.text()[0]).toMatch(
       /^nginx: app → blue \(0\), green \(100\); reloaded in \d+ ms \(workers \d+ → \d+\)$/,
     );
     expect(await router.current(io)).toBeNull();
@@ -71,18 +56,18 @@ describe('nginx router', () => {
 
   it('splits 90/10 by weight over 400 requests', async () => {
     const router = createRouter(lb.routerConfig, lb.dir);
-    await router.apply(weights(90, 10), testIO());
+    await router.apply(weights(90, 10), recordingIO());
     const counts = await countAnswers(lb.url, 400);
     expect(Object.keys(counts).sort()).toEqual(['blue', 'green']);
     expect(Math.abs((counts.blue ?? 0) / 400 - 0.9)).toBeLessThanOrEqual(0.1);
-    await router.apply(weights(100, 0), testIO());
+    await router.apply(weights(100, 0), recordingIO());
   });
 
   it('refuses a port of 0 before touching anything', async () => {
     const router = createRouter(lb.routerConfig, lb.dir);
     const before = readFileSync(lb.upstreamPath, 'utf8');
-    const err = await refusal(
-      router.apply([{ name: 'green', address: '127.0.0.1', port: 0, weight: 100 }], testIO()),
+    const err = await providerRefusal(
+      router.apply([{ name: 'green', address: '127.0.0.1', port: 0, weight: 100 }], recordingIO()),
     );
     expect(err.message).toBe('nginx: refused to apply: green: port 0 is not 1–65535');
     expect(err.retryable).toBe(false);
@@ -94,7 +79,7 @@ describe('nginx router', () => {
     const router = createRouter(lb.routerConfig, lb.dir);
     const before = readFileSync(lb.upstreamPath, 'utf8');
     const bad = [...weights(0, 0), { name: 'ghost', address: 'nonexistent.invalid', port: 80, weight: 100 }];
-    const err = await refusal(router.apply(bad, testIO()));
+    const err = await providerRefusal(router.apply(bad, recordingIO()));
     expect(err.message).toMatch(
       /^nginx: the new upstream app does not pass nginx -t: .*host not found in upstream/,
     );
@@ -104,7 +89,7 @@ describe('nginx router', () => {
 
   it('refuses every weight 0', async () => {
     const router = createRouter(lb.routerConfig, lb.dir);
-    const err = await refusal(router.apply(weights(0, 0), testIO()));
+    const err = await providerRefusal(router.apply(weights(0, 0), recordingIO()));
     expect(err.message).toContain('every backend has weight 0');
   });
 
@@ -113,7 +98,7 @@ describe('nginx router', () => {
     writeFileSync(pidFile, `${process.pid}\n`);
     const router = new NginxRouter({ ...lb.routerConfig, pidFile });
     const before = readFileSync(lb.upstreamPath, 'utf8');
-    const err = await refusal(router.apply(weights(0, 100), testIO()));
+    const err = await providerRefusal(router.apply(weights(0, 100), recordingIO()));
     expect(err.message).toMatch(/^nginx: pid \d+ from .*not-nginx\.pid is not nginx/);
     expect(readFileSync(lb.upstreamPath, 'utf8')).toBe(before);
   });
@@ -124,7 +109,7 @@ describe('nginx router', () => {
     const before = readFileSync(lb.upstreamPath, 'utf8');
     process.kill(lb.pid, 'SIGSTOP');
     try {
-      const err = await refusal(router.apply(weights(0, 100), testIO()));
+      const err = await providerRefusal(router.apply(weights(0, 100), recordingIO()));
       expect(err.message).toMatch(/did not start new workers within 300 ms of HUP/);
       expect(readFileSync(lb.upstreamPath, 'utf8')).toBe(before);
     } finally {
@@ -140,7 +125,7 @@ describe('nginx router', () => {
     const controller = new AbortController();
     const reason = new MarshalError('TIMEOUT', 'step timed out');
     controller.abort(reason);
-    await expect(router.apply(weights(0, 100), testIO(controller.signal))).rejects.toBe(reason);
+    await expect(router.apply(weights(0, 100), recordingIO(controller))).rejects.toBe(reason);
     expect(await countAnswers(lb.url, 3)).toEqual({ blue: 3 });
   });
 });
