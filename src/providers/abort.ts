@@ -5,6 +5,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { MarshalError } from '../model/errors.js';
+import { timedSignal as linkedTimeout, type TimedSignal } from '../model/signals.js';
+
+export type { TimedSignal };
 
 /** The error to throw for an aborted signal: its reason when it is a MarshalError, else CANCELLED. */
 export function abortError(signal: AbortSignal): MarshalError {
@@ -32,35 +35,7 @@ export const sleep: Sleep = async (ms, signal) => {
   }
 };
 
-/** A signal that aborts with its parent or after `ms`, whichever comes first; `clear` when done. */
-export interface TimedSignal {
-  readonly signal: AbortSignal;
-  /** Whether it was the time limit that aborted it. */
-  timedOut(): boolean;
-  clear(): void;
-}
-
-/**
- * Like `AbortSignal.any([parent, AbortSignal.timeout(ms)])`, without the weak references and
- * the timer left running that those cost on every probe of every health check.
- */
+/** A signal that aborts with `parent` or after `ms` (with a TimeoutError), whichever comes first. */
 export function timedSignal(parent: AbortSignal, ms: number): TimedSignal {
-  const controller = new AbortController();
-  let expired = false;
-  const onParent = () => controller.abort(parent.reason);
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
-  }, ms);
-  timer.unref();
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onParent, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => expired,
-    clear: () => {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onParent);
-    },
-  };
+  return linkedTimeout(parent, ms, () => new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
 }
