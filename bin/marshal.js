@@ -14,12 +14,6 @@ const { createRequire, Module } = require('node:module');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
-// TurboFan optimises a function after little use; in a command that lives for a second its
-// background compilations compete with the steps' shells for the cores and rarely pay back
-// (W1-1000 runs ~15% faster without them, a 200,000-step simulated run ~7%). A larger budget keeps optimisation for code that
-// is truly hot, as in runs of many thousands of steps.
-require('node:v8').setFlagsFromString('--interrupt-budget=1000000');
-
 const RUN_COMMANDS = new Set(['deploy', 'rollback', 'resume', 'approve', 'reject']);
 const file = join(__dirname, '..', 'dist', 'bundle', 'marshal.cjs');
 const info = statSync(file);

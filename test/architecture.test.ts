@@ -75,3 +75,13 @@ describe('start-up', () => {
     expect(staticClosure('src/config/load.ts')).toContain('src/model/schema.ts');
   });
 });
+
+describe('the CLI bundle', () => {
+  // bin/marshal.js runs the bundle in a vm.Script (for V8's code cache), which has no loader
+  // for import(): a node: module imported dynamically there fails at run time, in the CLI
+  // only (the tests of the module itself pass). Lazy loads use createRequire instead.
+  it('has no import() expressions', () => {
+    const bundle = readFileSync(join(root, 'dist/bundle/marshal.cjs'), 'utf8');
+    expect(bundle.match(/\bimport\(\s*["'`][^"'`]*["'`]\s*\)/g) ?? []).toEqual([]);
+  });
+});

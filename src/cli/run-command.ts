@@ -13,6 +13,7 @@ import { color, type GlobalOptions, outputMode, print, printJson } from './outpu
 import { renderPlan } from './render/plan.js';
 import { Progress } from './render/progress.js';
 import { renderOutcome } from './render/run.js';
+import { tuneForRun } from './tuning.js';
 
 export async function runWithProgress(
   globals: GlobalOptions,
@@ -58,6 +59,7 @@ export async function runWithProgress(
         ),
       onPlanned: (plan) => {
         planned = plan;
+        tuneForRun(plan);
         progress = new Progress(mode, plan, globals.verbose);
       },
       onCreated: (runId) => progress?.start(runId, resumed),

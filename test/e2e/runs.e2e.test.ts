@@ -187,3 +187,38 @@ environments:
     expect(shown.json.run.state).toBe('failed');
   });
 });
+
+describe('a large run', () => {
+  // 600 steps: past the size at which the CLI tunes V8 for a long run (cli/tuning.ts).
+  it('runs every step of a 600-step deploy, each host once', async () => {
+    const hosts = Array.from({ length: 300 }, (_, i) => `h${i}`).join(', ');
+    project = tempProject({
+      'marshal.yaml': `services:
+  a:
+    group: app
+    version: v1
+    steps:
+      - run: echo "{{ host.name }}" >> a.log
+  b:
+    group: app
+    needs: [a]
+    version: v1
+    steps:
+      - run: echo "{{ host.name }}" >> b.log
+environments:
+  dev:
+    groups:
+      app:
+        hosts: [${hosts}]
+`,
+    });
+    const result = await marshal(project.dir, ['deploy', 'dev', '-q']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('600 of 600 steps succeeded');
+    for (const log of ['a.log', 'b.log']) {
+      const lines = readFileSync(join(project.dir, log), 'utf8').trim().split('\n');
+      expect(new Set(lines).size).toBe(300);
+      expect(lines).toHaveLength(300);
+    }
+  });
+});

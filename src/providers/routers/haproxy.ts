@@ -11,6 +11,7 @@
  * runtime state back and leaves haproxy.cfg untouched.
  */
 import { promises as fsp } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { StepIO } from '../../model/provider.js';
 import type { Backend, Router } from '../../model/traffic.js';
@@ -182,12 +183,20 @@ export class HaproxyRouter implements Router {
  * host name it cannot resolve is accepted with no address at all, so names are resolved
  * here (as the config check resolves them) and an unknown name fails before any change.
  */
+/**
+ * Loaded when a name is resolved: most deploys never do. require, not import(): the CLI
+ * bundle runs in a vm.Script, which has no loader for import().
+ */
+function lazyDns(): typeof import('node:dns/promises') {
+  return createRequire(import.meta.url)('node:dns/promises');
+}
+
 async function resolveAll(backends: readonly Backend[]): Promise<ResolvedBackend[]> {
   return Promise.all(
     backends.map(async (b) => {
       if (isIP(b.address) !== 0) return { ...b, ip: b.address };
       try {
-        return { ...b, ip: (await (await import('node:dns/promises')).lookup(b.address)).address };
+        return { ...b, ip: (await lazyDns().lookup(b.address)).address };
       } catch (err) {
         throw providerError(`haproxy: cannot resolve ${b.name}'s address ${b.address}: ${messageOf(err)}`, {
           retryable: false,
