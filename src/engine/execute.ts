@@ -157,7 +157,8 @@ export async function executeRun(
     await journal.record(data);
   };
   const stepMap = async () => new Map((await store.getSteps(runId)).map((s) => [s.stepId, s]));
-  const prior = await stepMap();
+  // A run just created has no steps yet.
+  const prior = options.run === undefined ? await stepMap() : new Map<string, StepRecord>();
   const signal = options.signal ?? NEVER;
   // Every step in flight listens to the run's signal: hundreds at once is expected, not a leak.
   setMaxListeners(0, signal);
@@ -165,7 +166,10 @@ export async function executeRun(
   try {
     let failure: SerializedError | undefined;
     if (run.state !== 'rolling_back') {
-      await state('running');
+      // Not awaited alone: the first steps' start events join its commit, and a step acts
+      // only once its own events are durable, so nothing runs before `running` is on disk.
+      const running = state('running');
+      running.catch(() => {}); // awaited below; a failed commit also fails every step with it
       const graph = buildDeployGraph(plan);
       const budget = new FailureBudget(plan);
       const waiting = new Set<string>();
@@ -195,6 +199,7 @@ export async function executeRun(
         // Gates of a service that tolerates failures judge them instead of being skipped.
         runsAfterFailure: (v) => graph.kind[v] !== STEP && budget.tolerates(graph.service[v] as number),
       });
+      await running;
       const failed =
         result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
       const unfinished = result.outcomes.some((o) => o === 'cancelled' || o === 'not-run');

@@ -133,19 +133,20 @@ export async function startRun(
       return null;
     }
     options.onPlanned?.(plan);
-    const run = await store.createRun({
-      environment: plan.environment,
-      kind: plan.kind,
-      actor: identity.actor,
-      reason: options.reason ?? null,
-      plan,
-      at: clock.now(),
-    });
+    // The provisional lock becomes the run's in the same commit.
+    const run = await store.createRun(
+      {
+        environment: plan.environment,
+        kind: plan.kind,
+        actor: identity.actor,
+        reason: options.reason ?? null,
+        plan,
+        at: clock.now(),
+      },
+      { takeLockFrom: provisional },
+    );
     runId = run.id;
     created = run;
-    if (!(await store.transferLock(environment, provisional, runId))) {
-      throw new MarshalError('INTERNAL', `lost the ${environment} lock while creating run #${runId}`);
-    }
   } catch (error) {
     await store.releaseLock(environment, provisional);
     throw error;

@@ -56,8 +56,13 @@ export interface ChainReport {
 }
 
 export interface RunStore {
-  /** Allocates a run id and appends its `run.created` event. */
-  createRun(run: NewRun): Promise<RunRecord>;
+  /**
+   * Allocates a run id and appends its `run.created` event. With `takeLockFrom`, the
+   * environment's lock passes from that holder (a provisional id) to the new run, keeping its
+   * lease, in the same transaction: one commit, and no run without its lock. When that holder
+   * does not hold the lock, nothing is written.
+   */
+  createRun(run: NewRun, options?: { takeLockFrom?: number }): Promise<RunRecord>;
   /** Appends events atomically; resolves once they are durable. */
   append(events: NewEvent[]): Promise<void>;
   /** Appends step output; durable on resolve, not hash-chained. */
@@ -87,11 +92,6 @@ export interface RunStore {
    */
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult>;
   renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean>;
-  /**
-   * Hands the lock from `fromRunId` (e.g. a provisional holder) to `toRunId`,
-   * keeping its lease; false when `fromRunId` does not hold it.
-   */
-  transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean>;
   releaseLock(environment: string, runId: number): Promise<void>;
   getLock(environment: string): Promise<LockInfo | undefined>;
   verifyChain(): Promise<ChainReport>;

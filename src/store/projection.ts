@@ -287,3 +287,10 @@ export function mayTakeLock(
     return true;
   return current.hostname === hostname && !pidAlive(current.pid);
 }
+
+/** createRun's refusal when the provisional holder no longer holds the lock (its lease ran out and another process took it). */
+export function lockLost(environment: string, runId: number): MarshalError {
+  return new MarshalError('LOCK_HELD', `lost the ${environment} lock before run #${runId} was created`, {
+    hint: 'another deploy took it over while this one planned; deploy again (--wait queues behind it)',
+  });
+}

@@ -38,6 +38,7 @@ import {
   createdRun,
   isPidAlive,
   isStepEvent,
+  lockLost,
   nextStep,
   runPatch,
   targetChangeOf,
@@ -110,8 +111,12 @@ export class MemoryStore implements RunStore {
     if (this.closed) throw new MarshalError('STORE_ERROR', 'store is closed');
   }
 
-  async createRun(run: NewRun): Promise<RunRecord> {
+  async createRun(run: NewRun, options: { takeLockFrom?: number } = {}): Promise<RunRecord> {
+    this.check();
     const id = this.lastRunId + 1;
+    const from = options.takeLockFrom;
+    if (from !== undefined && this.locks.get(run.environment)?.runId !== from)
+      throw lockLost(run.environment, id);
     const planJson = planToJson(run.plan);
     this.pendingPlans.set(id, planJson);
     try {
@@ -119,6 +124,8 @@ export class MemoryStore implements RunStore {
     } finally {
       this.pendingPlans.delete(id);
     }
+    // append is all or nothing and awaits nothing else: the lock moves only with the run.
+    if (from !== undefined) this.locks.transfer(run.environment, from, id);
     return clone(this.runs.get(id) as RunRecord);
   }
 
@@ -260,11 +267,6 @@ export class MemoryStore implements RunStore {
   async renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean> {
     this.check();
     return this.locks.renew(environment, runId, leaseMs, now);
-  }
-
-  async transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean> {
-    this.check();
-    return this.locks.transfer(environment, fromRunId, toRunId);
   }
 
   async releaseLock(environment: string, runId: number): Promise<void> {

@@ -1,14 +1,14 @@
 /**
  * The RunStore contract for environment locks: taking a free lock, lease
  * expiry and re-entry, taking over from a dead process on this host (but not
- * another host), renew/release by the holder only, and handing a lock to
- * another run. Called by runStoreContract.
+ * another host), renew/release by the holder only, and handing a provisional
+ * lock to the run it creates. Called by runStoreContract.
  */
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { LockHolder, RunStore } from '../model/store.js';
-import type { WhenHarnessOpens } from './store-contract-fixtures.js';
+import { newRun, type WhenHarnessOpens } from './store-contract-fixtures.js';
 
 export function describeLocks(whenOpened: WhenHarnessOpens): void {
   let store: RunStore;
@@ -75,14 +75,27 @@ export function describeLocks(whenOpened: WhenHarnessOpens): void {
       expect(await store.renewLock('prod', 1, 1000, 5600)).toBe(false);
     });
 
-    it('hands a held lock to another run, keeping its lease', async () => {
+    it("hands a provisional holder's lock to the run it creates, keeping its lease", async () => {
       await store.acquireLock('prod', holder(-7), 1000, 5000);
-      expect(await store.transferLock('prod', 3, 8)).toBe(false);
-      expect(await store.transferLock('staging', -7, 8)).toBe(false);
-      expect(await store.transferLock('prod', -7, 8)).toBe(true);
-      expect(await store.getLock('prod')).toMatchObject({ runId: 8, acquiredAt: 5000, expiresAt: 6000 });
+      const run = await store.createRun(newRun('prod', 5100), { takeLockFrom: -7 });
+      expect(await store.getLock('prod')).toMatchObject({ runId: run.id, acquiredAt: 5000, expiresAt: 6000 });
       expect(await store.renewLock('prod', -7, 1000, 5500)).toBe(false);
-      expect(await store.renewLock('prod', 8, 1000, 5500)).toBe(true);
+      expect(await store.renewLock('prod', run.id, 1000, 5500)).toBe(true);
+    });
+
+    it('creates no run when the provisional holder has lost the lock', async () => {
+      await store.acquireLock('prod', holder(-7), 1000, 5000);
+      // Its lease ran out and another process took the lock over.
+      await store.acquireLock('prod', holder(-8), 1000, 6000);
+      await expect(store.createRun(newRun('prod', 6100), { takeLockFrom: -7 })).rejects.toMatchObject({
+        code: 'LOCK_HELD',
+      });
+      await expect(store.createRun(newRun('staging', 6100), { takeLockFrom: -8 })).rejects.toMatchObject({
+        code: 'LOCK_HELD',
+      });
+      expect(await store.listRuns()).toEqual([]);
+      expect(await store.getEvents({})).toEqual([]);
+      expect((await store.getLock('prod'))?.runId).toBe(-8);
     });
   });
 }

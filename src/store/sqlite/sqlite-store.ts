@@ -28,7 +28,7 @@ import type {
   RunStore,
 } from '../../model/store.js';
 import { planToJson } from '../plan-json.js';
-import { createdEvent, createdRun, isPidAlive } from '../projection.js';
+import { createdEvent, createdRun, isPidAlive, lockLost } from '../projection.js';
 import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
@@ -93,9 +93,13 @@ export class SqliteStore implements RunStore {
     return result;
   }
 
-  createRun(run: NewRun): Promise<RunRecord> {
+  createRun(run: NewRun, options: { takeLockFrom?: number } = {}): Promise<RunRecord> {
     return this.write(() => {
       const id = this.writer.nextRunId();
+      const from = options.takeLockFrom;
+      // Thrown inside the transaction: it rolls back and no run is left behind.
+      if (from !== undefined && !locks.transferLock(this.sql, run.environment, from, id))
+        throw lockLost(run.environment, id);
       const planJson = planToJson(run.plan);
       this.writer.createRun(id, run, planJson);
       return { ...createdRun(createdEvent(id, run, planJson), run.plan) };
@@ -162,10 +166,6 @@ export class SqliteStore implements RunStore {
 
   renewLock(environment: string, runId: number, leaseMs: number, now: number): Promise<boolean> {
     return this.write(() => locks.renewLock(this.sql, environment, runId, leaseMs, now));
-  }
-
-  transferLock(environment: string, fromRunId: number, toRunId: number): Promise<boolean> {
-    return this.write(() => locks.transferLock(this.sql, environment, fromRunId, toRunId));
   }
 
   releaseLock(environment: string, runId: number): Promise<void> {
