@@ -204,8 +204,11 @@ export async function executeRun(
         result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
       const unfinished = result.outcomes.some((o) => o === 'cancelled' || o === 'not-run');
       // After a cancellation, steps that did not run stay pending: resume runs them.
-      if (failed || !unfinished)
-        await journal.record(...skippedEvents(graph, result.outcomes, runId, clock.now()));
+      const skipped = failed || !unfinished ? skippedEvents(graph, result.outcomes, runId, clock.now()) : [];
+      // A success commits its skips with the final state, in one batch (nothing acts on a skip);
+      // a failure needs every outcome stored before it reads the steps to describe itself.
+      if (failed) await journal.record(...skipped);
+      else journal.enqueue(...skipped);
       if (!failed && !unfinished) {
         const tolerated = budget.tolerated();
         const note =
