@@ -16,8 +16,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
+import { monotonicMs } from '../model/clock.js';
 import { MarshalError } from '../model/errors.js';
 import { shellQuote } from '../model/template.js';
 import { abortError, throwIfAborted } from './abort.js';
@@ -41,8 +41,9 @@ interface Job extends PoolCommand {
   lastStderr: string | null;
   resolve(result: ProcessResult): void;
   reject(error: unknown): void;
-  /** When it was queued (performance.now()). */
+  /** When it was queued, and when a shell took it (monotonicMs()). */
   queuedAt: number;
+  startedAt: number;
 }
 
 const MARK = '\u001e';
@@ -82,6 +83,7 @@ class Worker {
 
   start(job: Job): void {
     this.job = job;
+    job.startedAt = monotonicMs();
     this.child.stdin?.write(jobScript(job, job.token));
   }
 
@@ -141,17 +143,17 @@ class Worker {
 }
 
 /**
- * Shells started as soon as jobs wait; beyond them, only when jobs have waited GROW_AFTER_MS
- * while the event loop was mostly idle. Starting a shell costs the event loop about a
- * millisecond: behind short commands the loop is the bottleneck (busy with their results) and
- * more shells would only slow it; when it idles while jobs wait, the shells are the
- * bottleneck (sleeps, health checks, network calls) and every waiting job gets one. A job
- * that has waited GROW_ANYWAY_MS gets one however busy the loop is: commands that stream a lot
- * of output keep it busy, and the configured concurrency must still hold.
+ * Shells started as soon as jobs wait; beyond them, only when the shells are the bottleneck.
+ * Starting a shell costs the event loop over a millisecond: behind short commands the loop is
+ * the bottleneck (busy with their results) and more shells would only slow it. Every
+ * GROW_AFTER_MS while jobs wait, the pool looks: when every shell has been on its command for
+ * LONG_COMMAND_MS (sleeps, copies, health checks, network calls), every waiting job gets a
+ * shell. A job that has waited GROW_ANYWAY_MS gets one in any case: commands that stream a
+ * lot of output keep the loop busy, and the configured concurrency must still hold.
  */
 const EAGER_WORKERS = Math.max(2, availableParallelism());
 const GROW_AFTER_MS = 2;
-const GROW_BELOW_UTILIZATION = 0.5;
+const LONG_COMMAND_MS = 3;
 const GROW_ANYWAY_MS = 50;
 
 export class ShellPool {
@@ -161,8 +163,6 @@ export class ShellPool {
   private counter = 0;
   private closed = false;
   private growTimer: NodeJS.Timeout | undefined;
-  /** Event-loop utilization when the wait that may start shells began. */
-  private waitStarted: EventLoopUtilization | undefined;
 
   constructor(
     private readonly maxWorkers = 64,
@@ -186,7 +186,8 @@ export class ShellPool {
         lastStderr: null,
         resolve,
         reject,
-        queuedAt: performance.now(),
+        queuedAt: monotonicMs(),
+        startedAt: 0,
       };
       const onAbort = () => void this.abort(job);
       command.signal.addEventListener('abort', onAbort, { once: true });
@@ -210,8 +211,7 @@ export class ShellPool {
       if (worker === undefined) {
         if (this.all.size >= this.maxWorkers) return;
         if (this.all.size >= this.eagerWorkers && !grow) {
-          // Checked after the I/O phase: output already waiting may free a shell, and a busy
-          // event loop is no reason to start more.
+          // Checked after the I/O phase: output already waiting may free a shell.
           this.scheduleGrowth();
           return;
         }
@@ -223,19 +223,27 @@ export class ShellPool {
 
   private scheduleGrowth(): void {
     if (this.growTimer !== undefined) return;
-    this.waitStarted = performance.eventLoopUtilization();
     this.growTimer = setTimeout(
       () =>
         setImmediate(() => {
           this.growTimer = undefined;
           if (this.closed || this.queue.length === 0) return;
-          const busy = performance.eventLoopUtilization(this.waitStarted).utilization;
-          const waited = performance.now() - (this.queue[0]?.queuedAt ?? performance.now());
-          if (busy < GROW_BELOW_UTILIZATION || waited >= GROW_ANYWAY_MS) this.dispatch(true);
+          const now = monotonicMs();
+          const waited = now - (this.queue[0]?.queuedAt ?? now);
+          if (waited >= GROW_ANYWAY_MS || this.allOnLongCommands(now)) this.dispatch(true);
           else this.scheduleGrowth();
         }),
       GROW_AFTER_MS,
     );
+  }
+
+  /** True when every live shell has been on its command for LONG_COMMAND_MS. */
+  private allOnLongCommands(now: number): boolean {
+    for (const worker of this.all) {
+      if (worker.dead) continue;
+      if (worker.job === undefined || now - worker.job.startedAt < LONG_COMMAND_MS) return false;
+    }
+    return true;
   }
 
   private spawnWorker(): Worker {

@@ -4,6 +4,7 @@
  * only verification: the command is expected to apply and check the change
  * itself.
  */
+import { monotonicMs } from '../../model/clock.js';
 import type { StepIO } from '../../model/provider.js';
 import type { Backend, Router } from '../../model/traffic.js';
 import { abortError, describeBackends, providerError, serialize } from './common.js';
@@ -38,14 +39,14 @@ export class CommandRouter implements Router {
 
   private async run(backends: readonly Backend[], io: StepIO): Promise<void> {
     if (io.signal.aborted) throw abortError(io.signal);
-    const started = performance.now();
+    const started = monotonicMs();
     const result = await runArgv(['/bin/sh', '-c', this.options.run], {
       cwd: this.options.cwd,
       env: commandEnv(backends),
       signal: io.signal,
       onLine: (line, stream) => io.log(line, stream),
     });
-    const ms = Math.round(performance.now() - started);
+    const ms = Math.round(monotonicMs() - started);
     if (result.exitCode !== 0) {
       const tail = result.stderr.at(-1);
       throw providerError(

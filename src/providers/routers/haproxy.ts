@@ -13,6 +13,7 @@
 import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+import { monotonicMs } from '../../model/clock.js';
 import type { StepIO } from '../../model/provider.js';
 import type { Backend, Router } from '../../model/traffic.js';
 import {
@@ -66,7 +67,7 @@ export class HaproxyRouter implements Router {
   private async switchTo(backends: readonly Backend[], io: StepIO): Promise<void> {
     const { backend, configFile } = this.options;
     checkBackends('haproxy', backends);
-    const started = performance.now();
+    const started = monotonicMs();
     const tmp = await this.checkedConfig(backends, io.signal);
     try {
       const wanted = await resolveAll(backends);
@@ -90,7 +91,7 @@ export class HaproxyRouter implements Router {
         await this.restore(before, io);
         throw err;
       }
-      const ms = Math.round(performance.now() - started);
+      const ms = Math.round(monotonicMs() - started);
       io.log(
         `haproxy: ${backend} → ${describeBackends(backends)}; ${commands.length} runtime command(s), ` +
           `verified and ${configFile} rewritten in ${ms} ms${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,

@@ -7,6 +7,7 @@
  * Any failure puts the previous file back, so the file always matches what
  * nginx serves.
  */
+import { monotonicMs } from '../../model/clock.js';
 import type { StepIO } from '../../model/provider.js';
 import type { Backend, Router } from '../../model/traffic.js';
 import {
@@ -66,7 +67,7 @@ export class NginxRouter implements Router {
     const binary = this.options.binary ?? 'nginx';
     checkBackends('nginx', backends);
     if (io.signal.aborted) throw abortError(io.signal);
-    const started = performance.now();
+    const started = monotonicMs();
     const previous = await readIfExists(file);
     const tmp = await writeSibling(file, renderUpstream(upstream, backends));
     // nginx.conf includes `file` by path, so the new block can only be tested in place:
@@ -91,7 +92,7 @@ export class NginxRouter implements Router {
       }
       signalled = true;
       const workers = await this.waitForReload(master, before, io.signal);
-      const ms = Math.round(performance.now() - started);
+      const ms = Math.round(monotonicMs() - started);
       io.log(
         `nginx: ${upstream} → ${describeBackends(backends)}; reloaded in ${ms} ms ` +
           `(workers ${[...before].join(',') || '-'} → ${[...workers].join(',')})`,
@@ -115,11 +116,11 @@ export class NginxRouter implements Router {
     signal: AbortSignal,
   ): Promise<Set<number>> {
     const timeoutMs = this.options.reloadTimeoutMs ?? 5000;
-    const deadline = performance.now() + timeoutMs;
+    const deadline = monotonicMs() + timeoutMs;
     for (;;) {
       const now = activeWorkers(master);
       if (reloadedSince(before, now)) return now;
-      if (performance.now() >= deadline) {
+      if (monotonicMs() >= deadline) {
         throw providerError(
           `nginx: the master (pid ${master}) did not start new workers within ${timeoutMs} ms of HUP: ` +
             `the reload failed (see nginx's error log); ${this.options.file} was put back`,
