@@ -11,7 +11,7 @@
  * resume, after its status check).
  *
  * Step output (logs) is buffered and written at most every `logFlushMs`, and
- * always together with the next event batch.
+ * always with the next event batch, in its transaction (one commit, one sync).
  */
 import type { LogLine, NewEvent } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
@@ -89,13 +89,18 @@ export class Journal {
       clearTimeout(this.outcomeTimer);
       this.outcomeTimer = undefined;
     }
+    if (this.logTimer !== undefined) {
+      clearTimeout(this.logTimer);
+      this.logTimer = undefined;
+    }
     const events = this.events;
     const waiters = this.waiters;
+    const logs = this.logs;
     this.events = [];
     this.waiters = [];
+    this.logs = [];
     try {
-      await this.flushLogs();
-      if (events.length > 0) await this.store.append(events);
+      if (events.length > 0 || logs.length > 0) await this.store.append(events, logs);
     } catch (error) {
       this.failure = error;
       for (const w of waiters) w.reject(error);
@@ -113,7 +118,7 @@ export class Journal {
     if (this.logs.length === 0) return;
     const logs = this.logs;
     this.logs = [];
-    await this.store.appendLogs(logs);
+    await this.store.append([], logs);
   }
 
   /** Flushes everything; call before the run returns. */

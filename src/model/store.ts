@@ -63,10 +63,11 @@ export interface RunStore {
    * does not hold the lock, nothing is written.
    */
   createRun(run: NewRun, options?: { takeLockFrom?: number }): Promise<RunRecord>;
-  /** Appends events atomically; resolves once they are durable. */
-  append(events: NewEvent[]): Promise<void>;
-  /** Appends step output; durable on resolve, not hash-chained. */
-  appendLogs(lines: LogLine[]): Promise<void>;
+  /**
+   * Appends events, and step output (`logs`: not hash-chained), in one transaction: all or
+   * nothing; resolves once they are durable.
+   */
+  append(events: NewEvent[], logs?: LogLine[]): Promise<void>;
   getRun(id: number): Promise<RunRecord | undefined>;
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** Steps of a run in the order they first started (never-started last); optionally only some states. */

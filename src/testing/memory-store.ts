@@ -130,11 +130,21 @@ export class MemoryStore implements RunStore {
   }
 
   /** All or nothing: the batch is applied to copies, which replace the state only when every event fits. */
-  async append(events: NewEvent[]): Promise<void> {
+  async append(events: NewEvent[], logs: LogLine[] = []): Promise<void> {
     this.check();
     const failure = this.failures.shift();
     if (failure) throw failure;
-    if (events.length === 0) return;
+    // Checked first, and events applied to copies: a failed batch writes neither.
+    for (const line of logs) {
+      if (!this.runs.has(line.runId))
+        throw new MarshalError('STORE_ERROR', `log line for unknown run ${line.runId}`);
+    }
+    if (events.length > 0) this.appendEvents(events);
+    let id = this.logs.at(-1)?.id ?? 0;
+    for (const line of logs) this.logs.push({ ...clone(line), id: ++id });
+  }
+
+  private appendEvents(events: NewEvent[]): void {
     const runs = new Map(this.runs);
     const steps = new Map(this.steps);
     const targets = new Map(this.targets);
@@ -193,16 +203,6 @@ export class MemoryStore implements RunStore {
       if (target === null) s.targets.delete(key);
       else s.targets.set(key, target);
     }
-  }
-
-  async appendLogs(lines: LogLine[]): Promise<void> {
-    this.check();
-    let id = this.logs.at(-1)?.id ?? 0;
-    for (const line of lines) {
-      if (!this.runs.has(line.runId))
-        throw new MarshalError('STORE_ERROR', `log line for unknown run ${line.runId}`);
-    }
-    for (const line of lines) this.logs.push({ ...clone(line), id: ++id });
   }
 
   async getRun(id: number): Promise<RunRecord | undefined> {

@@ -201,9 +201,9 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
       stream: 'stdout' as const,
       line: `l${n}`,
     });
-    await store.appendLogs([line('a', 1), line('b', 2), line('a', 3)]);
-    await store.appendLogs([line('a', 4)]);
-    await store.appendLogs([]);
+    await store.append([], [line('a', 1), line('b', 2), line('a', 3)]);
+    await store.append([], [line('a', 4)]);
+    await store.append([], []);
     const all = await store.getLogs({ runId: id });
     expect(all.map((l) => l.line)).toEqual(['l1', 'l2', 'l3', 'l4']);
     expect(all[0]).toEqual({ id: all[0]?.id, runId: id, stepId: 'a', at: 1, stream: 'stdout', line: 'l1' });
@@ -213,6 +213,17 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     const page = await store.getLogs({ runId: id, afterId: ids[0], limit: 2 });
     expect(page.map((l) => l.line)).toEqual(['l2', 'l3']);
     expect(await store.getLogs({ runId: id + 1 })).toEqual([]);
+  });
+
+  it('append writes events and logs together, or neither', async () => {
+    const { id } = await store.createRun(newRun());
+    const log = { runId: id, stepId: 'api/h1/upload', at: 2, stream: 'stdout' as const, line: 'copied' };
+    const orphan = step(id + 1, 'api/h1/upload', 3, { type: 'step.started', data: { attempt: 1 } });
+    await expect(store.append([orphan], [log])).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    expect(await store.getLogs({ runId: id })).toEqual([]);
+    await store.append([step(id, 'api/h1/upload', 2, { type: 'step.started', data: { attempt: 1 } })], [log]);
+    expect((await store.getLogs({ runId: id })).map((l) => l.line)).toEqual(['copied']);
+    expect((await store.getSteps(id)).map((s) => s.state)).toEqual(['running']);
   });
 
   it('phaseDurations: medians by service and phase over the environment’s 10 newest runs', async () => {

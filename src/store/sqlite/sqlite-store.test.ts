@@ -176,7 +176,7 @@ export async function load(url, context, next) {
         { type: 'step.started', runId: run.id, stepId: 'api/h1/upload', at: 1200, data: { attempt: 1 } },
         { type: 'target.changed', runId: run.id, at: 1300, data: { service: 'api', target: 'h1', version: '2', previous: null } },
       ]);
-      await store.appendLogs([{ runId: run.id, stepId: 'api/h1/upload', at: 1250, stream: 'stdout', line: 'copied' }]);
+      await store.append([], [{ runId: run.id, stepId: 'api/h1/upload', at: 1250, stream: 'stdout', line: 'copied' }]);
       await store.acquireLock('prod', { runId: run.id, actor: 'alice', pid: process.pid, hostname: 'box' }, 60000, 1000);
       process.kill(process.pid, 'SIGKILL');
     `;

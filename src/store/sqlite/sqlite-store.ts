@@ -106,18 +106,16 @@ export class SqliteStore implements RunStore {
     });
   }
 
-  append(events: NewEvent[]): Promise<void> {
-    if (events.length === 0) return this.call(() => undefined);
-    return this.write(() => this.writer.append(events));
-  }
-
-  appendLogs(lines: LogLine[]): Promise<void> {
-    if (lines.length === 0) return this.call(() => undefined);
-    const insert = this.sql.get(
-      'INSERT INTO logs (run_id, step_id, at, stream, line) VALUES (?, ?, ?, ?, ?)',
-    );
+  append(events: NewEvent[], logs: LogLine[] = []): Promise<void> {
+    if (events.length === 0 && logs.length === 0) return this.call(() => undefined);
     return this.write(() => {
-      for (const l of lines) insert.run(l.runId, l.stepId, l.at, l.stream, l.line);
+      if (logs.length > 0) {
+        const insert = this.sql.get(
+          'INSERT INTO logs (run_id, step_id, at, stream, line) VALUES (?, ?, ?, ?, ?)',
+        );
+        for (const l of logs) insert.run(l.runId, l.stepId, l.at, l.stream, l.line);
+      }
+      if (events.length > 0) this.writer.append(events);
     });
   }
 
