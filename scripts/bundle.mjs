@@ -24,6 +24,22 @@ const skipFdirPicomatch = {
     });
   },
 };
+// commander requires node:child_process when it loads, for executable subcommands, which
+// Marshal does not have: ~4 ms of every command that starts no process (status, history,
+// --help). Loaded when first used instead. The build fails if commander changes so that this
+// no longer applies.
+const lazyCommanderChildProcess = {
+  name: 'lazy-commander-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const load = "const childProcess = require('node:child_process');";
+      if (!source.includes(load)) throw new Error(`${args.path}: child_process is no longer loaded as expected`);
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: source.replace(load, lazy), loader: 'js' };
+    });
+  },
+};
 writeFileSync(shim, "export const importMetaUrl = require('node:url').pathToFileURL(__filename).href;\n");
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -34,7 +50,7 @@ await build({
   outfile: 'dist/bundle/marshal.cjs',
   define: { 'import.meta.url': 'importMetaUrl' },
   inject: [shim],
-  plugins: [skipFdirPicomatch],
+  plugins: [skipFdirPicomatch, lazyCommanderChildProcess],
   // Loaded from node_modules, and only when a config is validated (a project-cache miss): a
   // deploy from the cache never runs them, and leaving their 460 KB out of the bundle saves
   // reading and deserialising it on every command.
