@@ -67,10 +67,21 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
         ? ` (${s(startup.withCaBundle.median)} with NODE_EXTRA_CA_CERTS=${startup.withCaBundle.path})`
         : ''
     }.`,
+    '',
+    `Node's own start (\`node -e 0\`) took ${s(startup.node)} in this pass. This VM's speed varies`,
+    'with other load on its host (Node alone takes 0.020–0.035 s from one hour to the next):',
+    'every tool slows with it, so ratios measured in one pass hold better than absolute times,',
+    "and the W2 overhead, an absolute figure, moves most; make's is given beside Marshal's.",
   ];
   const ratio = (w) => rows.find((r) => r.workload === w && r.tool === 'marshal')?.ratio;
   const w2 = rows.find((r) => r.workload === 'W2' && r.tool === 'marshal');
-  if (w2) lines.push('', `W2 overhead over the 0.50 s critical path: ${(((w2.median - 0.5) / 0.5) * 100).toFixed(1)}%.`);
+  const overhead = (r) => `${(((r.median - 0.5) / 0.5) * 100).toFixed(1)}%`;
+  const w2make = rows.find((r) => r.workload === 'W2' && r.tool === 'make');
+  if (w2)
+    lines.push(
+      '',
+      `W2 overhead over the 0.50 s critical path: ${overhead(w2)}${w2make ? ` (make: ${overhead(w2make)})` : ''}.`,
+    );
   for (const w of ['W1-100', 'W2', 'W3']) {
     const tf = rows.find((r) => r.workload === w && r.tool === 'terraform');
     const ms = rows.find((r) => r.workload === w && r.tool === 'marshal');

@@ -110,10 +110,9 @@ function benchWorkload(name, w) {
   });
 }
 
-function startupTime(env = {}) {
+function startupTime(env = {}, cmd = [process.execPath, join(root, 'bin', 'marshal.js'), '--help']) {
   const walls = [];
-  const help = [process.execPath, join(root, 'bin', 'marshal.js'), '--help'];
-  for (let k = 0; k < Math.max(5, runs); k++) walls.push(measure(root, help, env).wall);
+  for (let k = 0; k < Math.max(5, runs); k++) walls.push(measure(root, cmd, env).wall);
   return median(walls);
 }
 
@@ -122,6 +121,8 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run
 const rows = workloads.flatMap(([name, w]) => benchWorkload(name, w));
 const startup = {
   median: startupTime(),
+  // How busy the machine was during this pass: every tool slows with it.
+  node: startupTime({}, [process.execPath, '-e', '0']),
   withCaBundle: caBundle ? { path: caBundle, median: startupTime({ NODE_EXTRA_CA_CERTS: caBundle }) } : null,
 };
 const scale = flag('no-scale') ? null : await scaleBenchmarks(root, outDir, { smoke });
