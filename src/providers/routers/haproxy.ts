@@ -180,11 +180,6 @@ export class HaproxyRouter implements Router {
 }
 
 /**
- * The IP of every backend: haproxy reports servers by IP, and a dynamic server given a
- * host name it cannot resolve is accepted with no address at all, so names are resolved
- * here (as the config check resolves them) and an unknown name fails before any change.
- */
-/**
  * Loaded when a name is resolved: most deploys never do. require, not import(): the CLI
  * bundle runs in a vm.Script, which has no loader for import().
  */
@@ -192,6 +187,11 @@ function lazyDns(): typeof import('node:dns/promises') {
   return createRequire(import.meta.url)('node:dns/promises');
 }
 
+/**
+ * The IP of every backend: haproxy reports servers by IP, and a dynamic server given a
+ * host name it cannot resolve is accepted with no address at all, so names are resolved
+ * here (as the config check resolves them) and an unknown name fails before any change.
+ */
 async function resolveAll(backends: readonly Backend[]): Promise<ResolvedBackend[]> {
   return Promise.all(
     backends.map(async (b) => {
