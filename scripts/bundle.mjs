@@ -34,7 +34,8 @@ const lazyCommanderChildProcess = {
     b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       const load = "const childProcess = require('node:child_process');";
-      if (!source.includes(load)) throw new Error(`${args.path}: child_process is no longer loaded as expected`);
+      if (!source.includes(load))
+        throw new Error(`${args.path}: child_process is no longer loaded as expected`);
       const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
       return { contents: source.replace(load, lazy), loader: 'js' };
     });
