@@ -288,7 +288,10 @@ export function mayTakeLock(
   return current.hostname === hostname && !pidAlive(current.pid);
 }
 
-/** createRun's refusal when the provisional holder no longer holds the lock (its lease ran out and another process took it). */
+/**
+ * createRun's refusal when the provisional holder no longer holds the lock: its lease ran out
+ * and another process took it.
+ */
 export function lockLost(environment: string, runId: number): MarshalError {
   return new MarshalError('LOCK_HELD', `lost the ${environment} lock before run #${runId} was created`, {
     hint: 'another deploy took it over while this one planned; deploy again (--wait queues behind it)',
