@@ -5,9 +5,9 @@
 // The CLI is compiled and bundled into dist/bundle/marshal.cjs by `npm run build`; it is
 // loaded through V8's code cache (kept beside it, named after the bundle's size and time,
 // written by the build — scripts/warm-cache.mjs — or else after the first run) so that a
-// command does not recompile the bundle. A cache holds
-// the functions that had run when it was written, so commands that execute runs keep their
-// own: a deploy loaded with the cache `--help` wrote would compile its code anew each time.
+// command does not recompile the bundle. A cache holds the functions that had run when it was
+// written, so commands that execute runs keep their own: a deploy loaded with the cache
+// `--help` wrote would compile its code anew each time.
 'use strict';
 const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire, Module } = require('node:module');

@@ -89,16 +89,11 @@ export class Journal {
       clearTimeout(this.outcomeTimer);
       this.outcomeTimer = undefined;
     }
-    if (this.logTimer !== undefined) {
-      clearTimeout(this.logTimer);
-      this.logTimer = undefined;
-    }
     const events = this.events;
     const waiters = this.waiters;
-    const logs = this.logs;
+    const logs = this.takeLogs();
     this.events = [];
     this.waiters = [];
-    this.logs = [];
     try {
       if (events.length > 0 || logs.length > 0) await this.store.append(events, logs);
     } catch (error) {
@@ -110,15 +105,20 @@ export class Journal {
     if (events.length > 0) this.observer.onEvents?.(events);
   }
 
-  private async flushLogs(): Promise<void> {
+  /** The buffered output, now owned by the caller; its timed flush is cancelled. */
+  private takeLogs(): LogLine[] {
     if (this.logTimer !== undefined) {
       clearTimeout(this.logTimer);
       this.logTimer = undefined;
     }
-    if (this.logs.length === 0) return;
     const logs = this.logs;
     this.logs = [];
-    await this.store.append([], logs);
+    return logs;
+  }
+
+  private async flushLogs(): Promise<void> {
+    const logs = this.takeLogs();
+    if (logs.length > 0) await this.store.append([], logs);
   }
 
   /** Flushes everything; call before the run returns. */

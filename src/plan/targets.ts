@@ -40,13 +40,13 @@ function sshTarget(config: Config, projectDir: string, environment: string, host
   };
 }
 
-/** The hosts a service is deployed to in an environment (empty when its group is absent there). */
 /** Whether `service` has hosts in `environment` (what `hostsFor` would list, without building them). */
 export function hasHosts(config: Config, environment: string, service: string): boolean {
   const group = config.environments[environment]?.groups[groupOf(config, service)];
   return (group?.hosts?.length ?? 0) > 0;
 }
 
+/** The hosts a service is deployed to in an environment (empty when its group is absent there). */
 export function hostsFor(
   config: Config,
   projectDir: string,

@@ -160,10 +160,6 @@ export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRec
   return s;
 }
 
-/**
- * The target row a `target.changed` event writes, or `null` when the target
- * no longer runs the service (version null: the row is deleted).
- */
 /** The change of a target an event carries: a `target.changed`, or a step event's `target`. */
 export function targetChangeOf(event: NewEvent): TargetChange | undefined {
   if (event.type === 'target.changed') return event.data;
@@ -171,7 +167,10 @@ export function targetChangeOf(event: NewEvent): TargetChange | undefined {
   return undefined;
 }
 
-/** The target row after `change` (null: the target is gone). */
+/**
+ * The target row `change` writes, or `null` when the target no longer runs the service
+ * (version null: the row is deleted).
+ */
 export function changedTarget(event: NewEvent, d: TargetChange, environment: string): TargetState | null {
   if (d.version === null) return null;
   return {

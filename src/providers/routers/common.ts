@@ -3,7 +3,6 @@
  * describing them in one log line, cancellation, and replacing a file
  * atomically (write a sibling, rename it over).
  */
-
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

@@ -3,7 +3,6 @@
  * archived once (`tar -C <source> -cf - .`) and the same bytes are sent to
  * every host, where uploadScript unpacks them.
  */
-
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { MarshalError } from '../../model/errors.js';
