@@ -11,6 +11,13 @@
  * survives any command. An abort kills the worker's whole process group and
  * the worker is replaced.
  *
+ * Each worker first puts itself under SCHED_BATCH (`chrt`, util-linux; skipped where absent
+ * or refused), which its commands inherit. With the default policy, a shell woken by a new job
+ * preempts Node on its core and keeps it until the job's fork is done: Node's write to the
+ * pipe took ~120 µs instead of ~10 here. Batch tasks get the same share of the CPU but do not
+ * preempt on wakeup — right for non-interactive commands, and it keeps the loop that feeds
+ * them running.
+ *
  * One limit, documented: a command that leaves a background process writing
  * to its output lends that output to the next command of the same worker.
  */
@@ -48,6 +55,9 @@ interface Job extends PoolCommand {
 
 const MARK = '\u001e';
 
+/** A worker's first line: SCHED_BATCH for itself and so for every command it runs (see above). */
+const BATCH_POLICY = 'chrt --batch --pid 0 $$ >/dev/null 2>&1\n';
+
 /** The script a worker runs for one job. */
 export function jobScript(job: Pick<PoolCommand, 'command' | 'cwd' | 'env'>, token: string): string {
   const names = Object.keys(job.env).filter((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
@@ -79,6 +89,7 @@ class Worker {
     this.child.on('exit', () =>
       this.fail(new MarshalError('PROVIDER_ERROR', 'the command shell exited unexpectedly')),
     );
+    this.child.stdin?.write(BATCH_POLICY);
   }
 
   start(job: Job): void {

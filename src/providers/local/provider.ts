@@ -60,7 +60,7 @@ export class LocalProvider implements Provider {
    */
   private readonly tree: TreeOps = {
     copy: (source, dest, io) => this.treeCommand(`cp -R -P -- ${shellQuote(source)} ${shellQuote(dest)}`, io),
-    remove: (path, io) => this.treeCommand(`rm -rf -- ${shellQuote(path)}`, io),
+    remove: (paths, io) => this.treeCommand(`rm -rf -- ${paths.map(shellQuote).join(' ')}`, io),
   };
 
   private async treeCommand(command: string, io: StepIO): Promise<void> {

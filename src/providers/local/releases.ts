@@ -46,14 +46,16 @@ export async function currentIs(l: LocalLayout, version: string): Promise<boolea
 export interface TreeOps {
   /** Copies the tree `source` to `dest` (which does not exist), symlinks as they are. */
   copy(source: string, dest: string, io: StepIO): Promise<void>;
-  /** Removes `path` and everything under it; nothing if it is absent. */
-  remove(path: string, io: StepIO): Promise<void>;
+  /** Removes each of `paths` and everything under it; nothing for those absent. */
+  remove(paths: readonly string[], io: StepIO): Promise<void>;
 }
 
 export const nodeTreeOps: TreeOps = {
   copy: (source, dest) =>
     fsp.cp(source, dest, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false }),
-  remove: (path) => removeIfPresent(path),
+  remove: async (paths) => {
+    for (const path of paths) await removeIfPresent(path);
+  },
 };
 
 /**
@@ -162,14 +164,17 @@ async function prune(
   tree: TreeOps,
 ): Promise<void> {
   const doomed = releasesToPrune(await listReleases(l), keep, protect);
-  for (const version of doomed) {
-    try {
-      await tree.remove(releaseDir(l, version), io);
-    } catch (err) {
-      io.log(`could not prune release ${version}: ${(err as Error).message}`, 'info');
-    }
+  if (doomed.length === 0) return;
+  try {
+    // One removal for them all: in the provider, one `rm` in a shell.
+    await tree.remove(
+      doomed.map((version) => releaseDir(l, version)),
+      io,
+    );
+    io.log(`pruned ${doomed.join(', ')} (keeping ${keep})`, 'info');
+  } catch (err) {
+    io.log(`could not prune ${doomed.join(', ')}: ${(err as Error).message}`, 'info');
   }
-  if (doomed.length > 0) io.log(`pruned ${doomed.join(', ')} (keeping ${keep})`, 'info');
 }
 
 /** Removes `current` (a restore to "nothing deployed"). */
