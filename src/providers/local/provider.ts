@@ -11,7 +11,7 @@ import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
 import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
-import { exists, isDirectory } from './fsops.js';
+import { exists, isDirectory, removeIfPresent } from './fsops.js';
 import { type LocalLayout, layout, releaseDir } from './layout.js';
 import {
   currentIs,
@@ -23,6 +23,7 @@ import {
   upload,
 } from './releases.js';
 import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopService } from './service.js';
+import { copySmallTree, isSmallTree, smallTree } from './small-tree.js';
 
 /** The slot an action works on (blue-green, canary), if any. */
 function slotOf(action: Action): Slot | undefined {
@@ -55,12 +56,22 @@ export class LocalProvider implements Provider {
   }
 
   /**
-   * Release trees are copied and pruned by `cp` and `rm` in the shells: one job each, where
-   * Node's recursive copy and removal make a dozen trips through its thread pool per tree.
+   * Small release trees are copied and pruned here (small-tree.ts); larger ones by `cp` and
+   * `rm` in the shells: one job each, where Node's recursive copy and removal make a dozen trips
+   * through its thread pool per tree.
    */
   private readonly tree: TreeOps = {
-    copy: (source, dest, io) => this.treeCommand(`cp -R -P -- ${shellQuote(source)} ${shellQuote(dest)}`, io),
-    remove: (paths, io) => this.treeCommand(`rm -rf -- ${paths.map(shellQuote).join(' ')}`, io),
+    copy: async (source, dest, io) => {
+      const entries = smallTree(source);
+      if (entries !== null) return copySmallTree(source, dest, entries);
+      await this.treeCommand(`cp -R -P -- ${shellQuote(source)} ${shellQuote(dest)}`, io);
+    },
+    remove: async (paths, io) => {
+      const large = paths.filter((path) => !isSmallTree(path));
+      // Small trees go in parallel on the thread pool, whose threads pay for the unlinks.
+      await Promise.all(paths.filter((path) => !large.includes(path)).map(removeIfPresent));
+      if (large.length > 0) await this.treeCommand(`rm -rf -- ${large.map(shellQuote).join(' ')}`, io);
+    },
   };
 
   private async treeCommand(command: string, io: StepIO): Promise<void> {

@@ -5,6 +5,7 @@ import type { Action, TargetContext } from '../../model/provider.js';
 import { recordingIO, removeDir, targetContext, tempDir } from '../../testing/provider-testkit.js';
 import { layout, RELEASE_MARKER } from './layout.js';
 import { LocalProvider } from './provider.js';
+import { SMALL_TREE } from './small-tree.js';
 import { readLocalTarget } from './status.js';
 
 let work: string;
@@ -139,6 +140,23 @@ describe('switch', () => {
       await apply({ kind: 'switch', version, keep: 3 });
     }
     expect((await readdir(l().releasesDir)).sort()).toEqual(['v3', 'v4', 'v5']);
+  });
+
+  it('uploads and prunes an artifact too large to copy in-process (cp and rm in the shells)', async () => {
+    const many = join(artifact, 'many');
+    await mkdir(many);
+    const names = Array.from({ length: SMALL_TREE.entries + 10 }, (_, i) => `f${i}.txt`);
+    for (const name of names) await writeFile(join(many, name), `${name}\n`);
+    await uploadAll('v1', 'v2');
+    const copied = join(l().releasesDir, 'v1', 'many');
+    expect((await readdir(copied)).sort()).toEqual([...names].sort());
+    expect(await readFile(join(copied, 'f7.txt'), 'utf8')).toBe('f7.txt\n');
+    expect(await readlink(join(l().releasesDir, 'v1', 'link.txt'))).toBe('app.txt');
+    await apply({ kind: 'switch', version: 'v1', keep: 5 });
+    await uploadAll('v3');
+    const io = await apply({ kind: 'switch', version: 'v3', keep: 2 });
+    expect(io.text('info')).toEqual(['current → v3 (was v1)', 'pruned v2 (keeping 2)']);
+    expect((await readdir(l().releasesDir)).sort()).toEqual(['v1', 'v3']);
   });
 
   it('never prunes the temp dir of an upload in flight', async () => {

@@ -1,0 +1,116 @@
+/**
+ * Copying and removing small directory trees without a process.
+ *
+ * Release trees are copied and pruned by `cp -R` and `rm -rf` in the provider's shells: for a
+ * large tree one process beats thousands of thread-pool trips. But a fork and exec cost ~1 ms
+ * of CPU, and many artifacts are a handful of files (a binary, a config, a static site): those
+ * are copied here, with synchronous calls of a few microseconds each, and removed by Node on its
+ * thread pool (whose threads, not the event loop, pay for the unlinks). The walk that decides stops
+ * at the directory that takes it past SMALL_TREE.entries, so deciding about a large tree costs
+ * little more than a small one; a copy moves at most SMALL_TREE.bytes, inside the kernel.
+ */
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  type Dirent,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  type Stats,
+  symlinkSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** What counts as small: copied or removed here rather than by a process. */
+export const SMALL_TREE = { entries: 64, bytes: 1 << 20 };
+
+export interface TreeEntry {
+  /** Relative to the tree's root; parents come before their children. */
+  path: string;
+  kind: 'dir' | 'file' | 'link';
+  mode: number;
+}
+
+/**
+ * Walks the tree under `root`, parents before children, calling `visit` with each entry's
+ * relative path; false as soon as there are more than `limit` entries or `visit` answers false.
+ * One `readdir` per directory (the kernel's file types, no stat).
+ */
+function walk(root: string, limit: number, visit: (path: string, entry: Dirent) => boolean): boolean {
+  let seen = 0;
+  const pending = [''];
+  for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
+    for (const entry of readdirSync(join(root, relative), { withFileTypes: true })) {
+      if (++seen > limit) return false;
+      const path = relative === '' ? entry.name : join(relative, entry.name);
+      if (!visit(path, entry)) return false;
+      if (entry.isDirectory()) pending.push(path);
+    }
+  }
+  return true;
+}
+
+/**
+ * The entries under `root`, when it is a directory of at most `limits.entries` entries and
+ * `limits.bytes` of file content holding only directories, files and symlinks; otherwise null.
+ * Throws when `root` cannot be read (missing, not a directory).
+ */
+export function smallTree(root: string, limits = SMALL_TREE): TreeEntry[] | null {
+  const entries: TreeEntry[] = [];
+  let bytes = 0;
+  const small = walk(root, limits.entries, (path, entry) => {
+    const kind = entry.isDirectory()
+      ? 'dir'
+      : entry.isFile()
+        ? 'file'
+        : entry.isSymbolicLink()
+          ? 'link'
+          : null;
+    if (kind === null) return false; // a socket, fifo or device: `cp` knows what to do
+    // Links need no stat; a file's size counts, a directory's mode is copied.
+    const stats = kind === 'link' ? null : lstatSync(join(root, path));
+    if (kind === 'file') bytes += stats?.size ?? 0;
+    entries.push({ path, kind, mode: (stats?.mode ?? 0) & 0o7777 });
+    return bytes <= limits.bytes;
+  });
+  return small ? entries : null;
+}
+
+/**
+ * Copies `source` (whose entries `smallTree` listed) to `dest`, which must not exist: files
+ * with their mode, directories with theirs less the umask, symlinks as they are — what
+ * `cp -R -P` does.
+ */
+export function copySmallTree(source: string, dest: string, entries: readonly TreeEntry[]): void {
+  const root: TreeEntry = { path: '', kind: 'dir', mode: lstatSync(source).mode & 0o7777 };
+  // A directory its owner cannot write is filled first and gets its mode at the end.
+  const readOnly: TreeEntry[] = [];
+  for (const entry of [root, ...entries]) {
+    const from = join(source, entry.path);
+    const to = join(dest, entry.path);
+    if (entry.kind === 'dir') {
+      mkdirSync(to, { mode: entry.mode | 0o700 });
+      if ((entry.mode & 0o700) !== 0o700) readOnly.push(entry);
+    } else if (entry.kind === 'file') copyFileSync(from, to, constants.COPYFILE_EXCL);
+    else symlinkSync(readlinkSync(from), to);
+  }
+  for (const dir of readOnly.reverse()) chmodSync(join(dest, dir.path), dir.mode);
+}
+
+/**
+ * True when `path` is a directory of at most `limits.entries` entries, or not a directory, or
+ * absent: something Node removes in a few thread-pool trips rather than a process. Removing
+ * files frees their blocks whatever their size: only the number of entries counts.
+ */
+export function isSmallTree(path: string, limits = SMALL_TREE): boolean {
+  let stats: Stats;
+  try {
+    stats = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  return !stats.isDirectory() || walk(path, limits.entries, () => true);
+}
