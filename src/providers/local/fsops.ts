@@ -7,12 +7,13 @@
  * recursive removals, whose size is unbounded, stay asynchronous.
  */
 import {
-  promises as fsp,
   lstatSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
+  rm,
   rmSync,
   type Stats,
   statSync,
@@ -105,9 +106,23 @@ export async function replaceSymlink(path: string, target: string): Promise<void
   }
 }
 
-/** Removes `path` when it is there. */
-export async function removeIfPresent(path: string): Promise<void> {
-  await fsp.rm(path, { force: true, recursive: true });
+/**
+ * Removes `path` when it is there, on the thread pool. The callback API: `fs.promises` would
+ * load a dozen more of Node's modules (readline, watchers) into every deploy.
+ */
+export function removeIfPresent(path: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    rm(path, { force: true, recursive: true }, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+/** The real path of `path` (links resolved), or null when it does not resolve. */
+export function realPathOrNull(path: string): string | null {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return null;
+  }
 }
 
 /**

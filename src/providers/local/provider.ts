@@ -3,7 +3,6 @@
  * checks (`isDone`) only read; `apply` carries an action out and is safe to
  * repeat, so a resumed or retried step converges on the same state.
  */
-import { promises as fsp } from 'node:fs';
 import type { Action, Provider, Slot, StepIO, TargetContext } from '../../model/provider.js';
 import { shellQuote } from '../../model/template.js';
 import { throwIfAborted } from '../abort.js';
@@ -11,7 +10,7 @@ import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
 import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
-import { exists, isDirectory, removeIfPresent } from './fsops.js';
+import { exists, isDirectory, realPathOrNull, removeIfPresent } from './fsops.js';
 import { type LocalLayout, layout, releaseDir } from './layout.js';
 import {
   currentIs,
@@ -161,7 +160,7 @@ export class LocalProvider implements Provider {
     target: TargetContext,
     io: StepIO,
   ): Promise<void> {
-    const release = await fsp.realpath(l.current).catch(() => null);
+    const release = realPathOrNull(l.current);
     const cwd = release ?? target.projectDir;
     const env = commandEnv({}, target, await currentVersion(l), release, action.env) as Record<
       string,
