@@ -11,7 +11,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  realpathSync,
   renameSync,
   rm,
   rmSync,
@@ -116,14 +115,6 @@ export function removeIfPresent(path: string): Promise<void> {
   );
 }
 
-/** The real path of `path` (links resolved), or null when it does not resolve. */
-export function realPathOrNull(path: string): string | null {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The uploaded releases of a service with their upload time. Only directories

@@ -51,26 +51,27 @@ export function layout(root: string, service: string, slot?: 'blue' | 'green'): 
       retryable: false,
     });
   }
+  // Normalised once; below it, checked names are appended (path.join costs more than the rest of a step's paths).
   const serviceDir = join(root, service);
-  const runDir = join(serviceDir, 'run');
-  const logsDir = join(serviceDir, 'logs');
+  const runDir = `${serviceDir}/run`;
+  const logsDir = `${serviceDir}/logs`;
   const name = slot ?? 'service';
   return {
     serviceDir,
-    releasesDir: join(serviceDir, 'releases'),
-    current: join(serviceDir, slot === undefined ? 'current' : `current-${slot}`),
+    releasesDir: `${serviceDir}/releases`,
+    current: `${serviceDir}/${slot === undefined ? 'current' : `current-${slot}`}`,
     runDir,
-    pidFile: join(runDir, `${name}.pid`),
-    versionFile: join(runDir, `${name}.version`),
-    startTimeFile: join(runDir, `${name}.start`),
+    pidFile: `${runDir}/${name}.pid`,
+    versionFile: `${runDir}/${name}.version`,
+    startTimeFile: `${runDir}/${name}.start`,
     logsDir,
-    logFile: join(logsDir, `${name}.log`),
+    logFile: `${logsDir}/${name}.log`,
   };
 }
 
 /** Absolute directory of one release. */
 export function releaseDir(l: LocalLayout, version: string): string {
-  return join(l.releasesDir, checkedVersion(version));
+  return `${l.releasesDir}/${checkedVersion(version)}`;
 }
 
 /** What `current` links to for `version`: relative, so the deploy root can be moved or mounted elsewhere. */

@@ -10,7 +10,7 @@ import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
 import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
-import { exists, isDirectory, realPathOrNull, removeIfPresent } from './fsops.js';
+import { exists, isDirectory, removeIfPresent } from './fsops.js';
 import { type LocalLayout, layout, releaseDir } from './layout.js';
 import {
   currentIs,
@@ -160,12 +160,12 @@ export class LocalProvider implements Provider {
     target: TargetContext,
     io: StepIO,
   ): Promise<void> {
-    const release = realPathOrNull(l.current);
+    // The release `current` names, when it is there (one readlink and one stat, not a realpath of every segment).
+    const version = await currentVersion(l);
+    const named = version === null ? null : releaseDir(l, version);
+    const release = named !== null && (await isDirectory(named)) ? named : null;
     const cwd = release ?? target.projectDir;
-    const env = commandEnv({}, target, await currentVersion(l), release, action.env) as Record<
-      string,
-      string
-    >;
+    const env = commandEnv({}, target, version, release, action.env) as Record<string, string>;
     await runHealthChecks(action.checks, io, async (command, signal) => {
       const tail: string[] = [];
       const result = await this.shells().run({

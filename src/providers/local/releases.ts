@@ -131,8 +131,10 @@ export async function switchTo(
       },
     );
   }
-  const previous = await currentVersion(l);
-  if (await currentIs(l, version)) {
+  // One read of the link: the release directory is known to exist (its marker does).
+  const previousTarget = await readLinkOrNull(l.current);
+  const previous = previousTarget === null ? null : versionOfLink(previousTarget);
+  if (previousTarget !== null && resolve(l.serviceDir, previousTarget) === releaseDir(l, version)) {
     io.log(`current → ${version} (already)`, 'info');
   } else {
     try {
@@ -145,9 +147,10 @@ export async function switchTo(
     }
     io.log(`current → ${version} (was ${previous ?? 'none'})`, 'info');
   }
-  // Every link of the service (current and the blue/green slots) keeps its release.
+  // Every link of the service (current, the new version, and the blue/green slots) keeps its release.
   const linked: string[] = [];
   for (const name of ['current', 'current-blue', 'current-green']) {
+    if (join(l.serviceDir, name) === l.current) continue;
     const target = await readLinkOrNull(join(l.serviceDir, name));
     const linkedVersion = target === null ? null : versionOfLink(target);
     if (linkedVersion !== null) linked.push(linkedVersion);
