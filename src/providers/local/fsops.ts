@@ -40,13 +40,15 @@ function isErrno(err: unknown, ...codes: string[]): boolean {
   return code !== undefined && codes.includes(code);
 }
 
+// A missing path is an answer here, not an error: `throwIfNoEntry: false` spares the Error (and
+// its stack) Node would build for ENOENT.
+
 /** True when `path` exists (a dangling symlink counts as existing). */
 export async function exists(path: string): Promise<boolean> {
   try {
-    lstatSync(path);
-    return true;
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    if (isErrno(err, 'ENOTDIR')) return false;
     throw err;
   }
 }
@@ -54,9 +56,9 @@ export async function exists(path: string): Promise<boolean> {
 /** True when `path` is a directory (following symlinks). */
 export async function isDirectory(path: string): Promise<boolean> {
   try {
-    return statSync(path).isDirectory();
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
   } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    if (isErrno(err, 'ENOTDIR')) return false;
     throw err;
   }
 }
@@ -143,7 +145,7 @@ export async function listReleases(l: LocalLayout): Promise<ReleaseEntry[]> {
 
 function statOrNull(path: string): Stats | null {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }
