@@ -5,7 +5,7 @@
  * kept beside the store and reused while every file hashes the same. Only a
  * valid project is cached; `marshal validate` always checks in full.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../model/sha256.js';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Project } from '../model/project.js';
@@ -23,7 +23,7 @@ interface CacheEntry {
 
 function hashFile(file: string): string | undefined {
   try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
+    return sha256Hex(readFileSync(file));
   } catch {
     return undefined;
   }

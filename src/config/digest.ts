@@ -3,7 +3,7 @@
  * say which configuration it was planned from. Keys are sorted, so the order
  * in which a file lists things does not change it; any value change does.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../model/sha256.js';
 import type { Config } from '../model/schema.js';
 
 /** JSON with object keys sorted at every level; undefined members are left out, as JSON does. */
@@ -18,5 +18,5 @@ export function canonicalJson(value: unknown): string {
 
 /** sha256 (hex) of the canonical JSON of `config`. */
 export function configDigest(config: Config): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+  return sha256Hex(canonicalJson(config));
 }

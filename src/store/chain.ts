@@ -7,7 +7,7 @@
  * `stepId` is `null` when the event has none. The first event links to
  * {@link GENESIS_HASH}.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../model/sha256.js';
 
 /** The `prevHash` of the first event: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -43,7 +43,7 @@ export function canonicalJson(value: unknown): string {
 
 /** sha256 (hex) of a stored plan's JSON text; `run.created` events carry it. */
 export function planDigest(planJson: string): string {
-  return createHash('sha256').update(planJson).digest('hex');
+  return sha256Hex(planJson);
 }
 
 /**
@@ -88,7 +88,7 @@ export function eventHash(prevHash: string, f: ChainFields): string {
   const body =
     `{"at":${JSON.stringify(f.at)},"data":${f.dataJson},"runId":${JSON.stringify(f.runId)},` +
     `"seq":${JSON.stringify(f.seq)},"stepId":${JSON.stringify(f.stepId)},"type":${JSON.stringify(f.type)}}`;
-  return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
+  return sha256Hex(`${prevHash}\n${body}`);
 }
 
 /** A stored event as `verifyChain` sees it; `dataJson` as stored (any key order). */
