@@ -5,10 +5,11 @@
  * kept beside the store and reused while every file hashes the same. Only a
  * valid project is cached; `marshal validate` always checks in full.
  */
-import { sha256Hex } from '../model/sha256.js';
+
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Project } from '../model/project.js';
+import { sha256Hex } from '../model/sha256.js';
 import { includedFiles } from './include-paths.js';
 
 /** Bumped whenever the shape of a Project or the checks change. */

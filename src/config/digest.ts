@@ -3,8 +3,9 @@
  * say which configuration it was planned from. Keys are sorted, so the order
  * in which a file lists things does not change it; any value change does.
  */
-import { sha256Hex } from '../model/sha256.js';
+
 import type { Config } from '../model/schema.js';
+import { sha256Hex } from '../model/sha256.js';
 
 /** JSON with object keys sorted at every level; undefined members are left out, as JSON does. */
 export function canonicalJson(value: unknown): string {

@@ -45,7 +45,7 @@ export async function planDeploy(
   const history: PhaseHistory =
     project.config.environments[request.environment] === undefined || request.estimate === false
       ? {}
-      : await deps.store.phaseDurations(request.environment);
+      : await deps.store.phaseDurations(request.environment, Object.keys(project.config.services));
   return buildPlan(project, request, current, history);
 }
 

@@ -84,9 +84,15 @@ export interface RunStore {
   getTargets(environment?: string): Promise<TargetState[]>;
   /**
    * Median duration (ms) of steps that did their work and succeeded, by service then phase id
-   * (`upload`, `run:migrate`…), over the environment's 10 newest runs. Rollback steps do not count.
+   * (`upload`, `run:migrate`…), for each of `services`, over the environment's 10 newest runs.
+   * Rollback steps do not count. A sample, not every step: per service the steps of the newest
+   * runs first, in step-id order, at most PHASE_SAMPLES_PER_SERVICE (a fleet of 10,000 hosts
+   * would otherwise read every step of ten runs to estimate one duration).
    */
-  phaseDurations(environment: string): Promise<Record<string, Record<string, number>>>;
+  phaseDurations(
+    environment: string,
+    services: readonly string[],
+  ): Promise<Record<string, Record<string, number>>>;
   /**
    * Takes the environment's lock for a run. An expired lease, or one whose
    * holder is a dead process on this host, is taken over.

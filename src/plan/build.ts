@@ -174,8 +174,19 @@ export function buildPlan(
   const selected = checkRequest(project, request);
   const env = config.environments[envName];
   if (env === undefined) throw new MarshalError('INTERNAL', `environment ${envName} vanished`);
-  const live = new Map<string, TargetState>();
-  for (const t of current) if (t.environment === envName) live.set(`${t.service}/${t.target}`, t);
+  // By service, then target: no key to build per target (a fleet may have 200,000 of them).
+  const liveByService = new Map<string, Map<string, TargetState>>();
+  for (const t of current) {
+    if (t.environment !== envName) continue;
+    let targets = liveByService.get(t.service);
+    if (targets === undefined) {
+      targets = new Map();
+      liveByService.set(t.service, targets);
+    }
+    targets.set(t.target, t);
+  }
+  const none = new Map<string, TargetState>();
+  const liveOf = (service: string) => liveByService.get(service) ?? none;
 
   const changing: { name: string; to: string; targets: PlannedTarget[]; unchanged: string[] }[] = [];
   const unchanged: Plan['unchanged'] = [];
@@ -195,8 +206,9 @@ export function buildPlan(
     const to = resolveVersion(project, request, name);
     const targets: PlannedTarget[] = [];
     const same: string[] = [];
+    const live = liveOf(name);
     for (const host of hostsOf(name)) {
-      const state = live.get(`${name}/${host.name}`);
+      const state = live.get(host.name);
       const from = state?.version ?? null;
       // A target a failed or interrupted run left unhealthy is deployed again, even at the same version.
       if (from === to && state?.healthy !== false) same.push(host.name);
@@ -231,7 +243,7 @@ export function buildPlan(
         envName,
         c.name,
         svc,
-        hostsOf(c.name).map((h) => live.get(`${c.name}/${h.name}`)),
+        hostsOf(c.name).map((h) => liveOf(c.name).get(h.name)),
       ),
       maxFailures: strategy?.type === 'rolling' ? failureBudget(c.targets.length, strategy.maxFailures) : 0,
     };

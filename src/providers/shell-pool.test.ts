@@ -69,7 +69,7 @@ describe('ShellPool', () => {
   it('runs commands under SCHED_BATCH, so a woken shell does not preempt the engine', async () => {
     pool = new ShellPool(1);
     // The policy is the worker's own and every process it starts inherits it.
-    const { lines, result } = run('chrt --pid $$; sh -c \'chrt --pid $$\'');
+    const { lines, result } = run("chrt --pid $$; sh -c 'chrt --pid $$'");
     expect((await result).exitCode).toBe(0);
     const policies = lines.filter((l) => l.includes('policy'));
     expect(policies).toHaveLength(2);

@@ -19,6 +19,9 @@ export const ALREADY_DONE_NOTE = 'already done';
 /** How many of an environment's recent runs `phaseDurations` looks at. */
 export const PHASE_HISTORY_RUNS = 10;
 
+/** Most steps per service `phaseDurations` takes its medians from. */
+export const PHASE_SAMPLES_PER_SERVICE = 600;
+
 type EventOf<T extends NewEvent['type']> = Extract<NewEvent, { type: T }>;
 
 /** The run a `run.created` event creates, with its plan (stored beside the event). */

@@ -249,9 +249,12 @@ export class MemoryStore implements RunStore {
     return selectTargets(this.targets.values(), environment);
   }
 
-  async phaseDurations(environment: string): Promise<Record<string, Record<string, number>>> {
+  async phaseDurations(
+    environment: string,
+    services: readonly string[],
+  ): Promise<Record<string, Record<string, number>>> {
     this.check();
-    return phaseMedians(this.runs.values(), this.steps.values(), environment);
+    return phaseMedians(this.runs.values(), this.steps.values(), environment, services);
   }
 
   async acquireLock(

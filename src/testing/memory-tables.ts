@@ -8,7 +8,13 @@
 import type { RunRecord, StepRecord, StoredEvent, StoredLogLine, TargetState } from '../model/run.js';
 import type { RunQuery } from '../model/store.js';
 import type { ChainRow } from '../store/chain.js';
-import { compareText, isDurationSample, mediansByPhase, PHASE_HISTORY_RUNS } from '../store/projection.js';
+import {
+  compareText,
+  isDurationSample,
+  mediansByPhase,
+  PHASE_HISTORY_RUNS,
+  PHASE_SAMPLES_PER_SERVICE,
+} from '../store/projection.js';
 
 /** An event as stored: its chain fields plus the parsed data handed out by getEvents. */
 export interface StoredRow extends ChainRow {
@@ -73,21 +79,33 @@ export function selectTargets(targets: Iterable<TargetState>, environment?: stri
   return clone(rows.sort((a, b) => compareText(targetKey(a), targetKey(b))));
 }
 
-/** phaseDurations: medians over the steps of the environment's PHASE_HISTORY_RUNS newest runs. */
+/**
+ * phaseDurations: per service, samples from the environment's PHASE_HISTORY_RUNS newest runs,
+ * newest run first and in step-id order, at most PHASE_SAMPLES_PER_SERVICE; their medians.
+ */
 export function phaseMedians(
   runs: Iterable<RunRecord>,
   steps: Iterable<StepRecord>,
   environment: string,
+  services: readonly string[],
 ): Record<string, Record<string, number>> {
-  const window = new Set(
-    [...runs]
-      .filter((r) => r.environment === environment)
-      .map((r) => r.id)
-      .sort((a, b) => b - a)
-      .slice(0, PHASE_HISTORY_RUNS),
+  const window = [...runs]
+    .filter((r) => r.environment === environment)
+    .map((r) => r.id)
+    .sort((a, b) => b - a)
+    .slice(0, PHASE_HISTORY_RUNS);
+  const rank = new Map(window.map((id, i) => [id, i]));
+  const ordered = [...steps]
+    .filter((s) => rank.has(s.runId) && isDurationSample(s))
+    .sort(
+      (a, b) =>
+        (rank.get(a.runId) as number) - (rank.get(b.runId) as number) || compareText(a.stepId, b.stepId),
+    );
+  const samples = services.flatMap((service) =>
+    ordered
+      .filter((s) => s.stepId.startsWith(`${service}/`))
+      .slice(0, PHASE_SAMPLES_PER_SERVICE)
+      .map((s) => ({ stepId: s.stepId, durationMs: s.durationMs as number })),
   );
-  const samples = [...steps]
-    .filter((s) => window.has(s.runId) && isDurationSample(s))
-    .map((s) => ({ stepId: s.stepId, durationMs: s.durationMs as number }));
   return mediansByPhase(samples);
 }

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NewEvent, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
+import { PHASE_SAMPLES_PER_SERVICE } from '../store/projection.js';
 import { boom, newRun, step, type WhenHarnessOpens } from './store-contract-fixtures.js';
 
 export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void {
@@ -258,12 +259,36 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     await store.append([ok(staging.id, 'api/h1/upload', 7)]);
 
     // Window: runs 2..10 of the loop (uploads 200..1000) and the last run.
-    expect(await store.phaseDurations('prod')).toEqual({
+    const services = ['api', 'api-gw', 'web', 'db'];
+    expect(await store.phaseDurations('prod', services)).toEqual({
       api: { upload: 600, 'run:migrate': 20, check: 2 },
       'api-gw': { upload: 1 },
       web: { upload: 1 },
     });
-    expect(await store.phaseDurations('staging')).toEqual({ api: { upload: 7 } });
-    expect(await store.phaseDurations('nowhere')).toEqual({});
+    // Only the services asked about.
+    expect(await store.phaseDurations('prod', ['web'])).toEqual({ web: { upload: 1 } });
+    expect(await store.phaseDurations('staging', services)).toEqual({ api: { upload: 7 } });
+    expect(await store.phaseDurations('nowhere', services)).toEqual({});
+  });
+
+  it('phaseDurations: a large service is sampled, newest run first, in step-id order', async () => {
+    const ok = (runId: number, stepId: string, durationMs: number) =>
+      step(runId, stepId, 1, { type: 'step.succeeded', data: { attempt: 1, durationMs } });
+    const older = await store.createRun(newRun('prod'));
+    await store.append([ok(older.id, 'api/h0/upload', 5), ok(older.id, 'web/h0/upload', 5)]);
+    // More hosts than the sample holds: hosts up to the limit in id order (h0000…) take 10 ms,
+    // the rest 1000 ms; the older run is not read once the newest has filled the sample.
+    const newest = await store.createRun(newRun('prod'));
+    const hosts = PHASE_SAMPLES_PER_SERVICE + 100;
+    const id = (i: number) => `api/h${String(i).padStart(4, '0')}/upload`;
+    await store.append(
+      Array.from({ length: hosts }, (_, i) =>
+        ok(newest.id, id(i), i < PHASE_SAMPLES_PER_SERVICE ? 10 : 1000),
+      ),
+    );
+    expect(await store.phaseDurations('prod', ['api', 'web'])).toEqual({
+      api: { upload: 10 },
+      web: { upload: 5 },
+    });
   });
 }

@@ -221,4 +221,41 @@ environments:
       expect(lines).toHaveLength(300);
     }
   });
+
+  // 20,000 steps over a fleet that already runs: planning reads every live target and the
+  // history (sampled), and the CLI collects garbage once planned (cli/tuning.ts).
+  it('upgrades a simulated fleet of 20,000 targets that already runs a version', async () => {
+    const hosts = Array.from({ length: 10_000 }, (_, i) => `h${i}`).join(', ');
+    project = tempProject({
+      'marshal.yaml': `defaults:
+  provider: simulate
+  concurrency: 256
+services:
+  a:
+    group: fleet
+    steps: [{ run: deploy }]
+  b:
+    group: fleet
+    needs: [a]
+    steps: [{ run: deploy }]
+environments:
+  prod:
+    groups:
+      fleet:
+        hosts: [${hosts}]
+`,
+    });
+    const first = await marshal(project.dir, ['deploy', 'prod', '--version', 'v1', '-q']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('20000 of 20000 steps succeeded');
+    const plan = await marshalJson(project.dir, ['plan', 'prod', '--version', 'v2']);
+    expect(plan.json.plan.services.map((s: { name: string; from: string }) => [s.name, s.from])).toEqual([
+      ['a', 'v1'],
+      ['b', 'v1'],
+    ]);
+    const upgrade = await marshal(project.dir, ['deploy', 'prod', '--version', 'v2', '-q']);
+    expect(upgrade.code).toBe(0);
+    expect(upgrade.stdout).toContain('20000 of 20000 steps succeeded');
+    expect(upgrade.stdout).toContain('a v1→v2');
+  }, 60_000);
 });

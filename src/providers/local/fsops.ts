@@ -117,7 +117,6 @@ export function removeIfPresent(path: string): Promise<void> {
   );
 }
 
-
 /**
  * The uploaded releases of a service with their upload time. Only directories
  * named like a version count: in-flight upload temp dirs are never listed.

@@ -9,7 +9,12 @@ import type {
 } from '../../model/run.js';
 import type { ChainReport, RunQuery } from '../../model/store.js';
 import { type ChainRow, verifyPlans, verifyRows } from '../chain.js';
-import { ALREADY_DONE_NOTE, mediansByPhase, PHASE_HISTORY_RUNS } from '../projection.js';
+import {
+  ALREADY_DONE_NOTE,
+  mediansByPhase,
+  PHASE_HISTORY_RUNS,
+  PHASE_SAMPLES_PER_SERVICE,
+} from '../projection.js';
 import {
   type EventRow,
   type LogRow,
@@ -17,12 +22,10 @@ import {
   STEP_COLUMNS,
   type Statements,
   type StepRow,
-  type TargetRow,
   toEvent,
   toLog,
   toRun,
   toStep,
-  toTarget,
 } from './rows.js';
 
 /** A run with its plan, which lives in its own table. */
@@ -112,30 +115,81 @@ export function getLogs(
     .map(toLog);
 }
 
+/**
+ * Rows as arrays, not objects, and one copy of each repeated text (a fleet's version is the same
+ * string on all its targets): planning over 200,000 live targets holds far less while it runs.
+ */
 export function getTargets(sql: Statements, environment?: string): TargetState[] {
-  const text = `SELECT * FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'}
-    ORDER BY environment, service, target`;
+  const text = `SELECT environment, service, target, version, previous, healthy, slot, run_id, updated_at
+    FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'} ORDER BY environment, service, target`;
   const params = environment === undefined ? [] : [environment];
-  return sql
-    .get<TargetRow>(text)
-    .all(...params)
-    .map(toTarget);
+  const texts = new Map<string, string>();
+  const shared = <T extends string | null>(value: T): T => {
+    if (value === null) return value;
+    const known = texts.get(value);
+    if (known !== undefined) return known as T;
+    texts.set(value, value);
+    return value;
+  };
+  const rows = sql
+    .get(text)
+    .raw()
+    .all(...params) as TargetCells[];
+  return rows.map(([env, service, target, version, previous, healthy, slot, runId, updatedAt]) => ({
+    environment: shared(env),
+    service: shared(service),
+    target,
+    version: shared(version),
+    previous: shared(previous),
+    healthy: healthy === 1,
+    slot: shared(slot),
+    runId,
+    updatedAt,
+  }));
 }
 
-/**
- * A duration sample: a succeeded step of the service (`<service>/<host>/<phase>`,
- * so not a rollback step) that did the work. substr, not LIKE: '_' in a
- * service name would be a LIKE wildcard. Mirrors `isDurationSample`.
- */
-const PHASE_SAMPLES_SQL = `SELECT s.step_id AS stepId, s.duration_ms AS durationMs FROM steps s
-  WHERE s.state = 'succeeded' AND s.duration_ms IS NOT NULL AND s.note IS NOT '${ALREADY_DONE_NOTE}'
-  AND s.step_id NOT LIKE 'rollback/%'
-  AND s.run_id IN (SELECT r.id FROM runs r WHERE r.environment = @environment ORDER BY r.id DESC LIMIT @runs)`;
+type TargetCells = [
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  number,
+  TargetState['slot'],
+  number,
+  number,
+];
 
-export function phaseDurations(sql: Statements, environment: string): Record<string, Record<string, number>> {
-  const samples = sql
-    .get<{ stepId: string; durationMs: number }>(PHASE_SAMPLES_SQL)
-    .all({ environment, runs: PHASE_HISTORY_RUNS });
+/**
+ * Duration samples of one service in one run: succeeded steps `<service>/<host>/<phase>` that
+ * did the work, in step-id order — a range of the primary key, read no further than the limit
+ * ('0' follows '/'). Mirrors `isDurationSample`.
+ */
+const SERVICE_SAMPLES_SQL = `SELECT step_id AS stepId, duration_ms AS durationMs FROM steps
+  WHERE run_id = ? AND step_id >= ? AND step_id < ?
+  AND state = 'succeeded' AND duration_ms IS NOT NULL AND note IS NOT '${ALREADY_DONE_NOTE}'
+  ORDER BY step_id LIMIT ?`;
+
+export function phaseDurations(
+  sql: Statements,
+  environment: string,
+  services: readonly string[],
+): Record<string, Record<string, number>> {
+  const runs = sql
+    .get<number>('SELECT id FROM runs WHERE environment = ? ORDER BY id DESC LIMIT ?')
+    .pluck()
+    .all(environment, PHASE_HISTORY_RUNS) as number[];
+  const query = sql.get<{ stepId: string; durationMs: number }>(SERVICE_SAMPLES_SQL);
+  const samples: { stepId: string; durationMs: number }[] = [];
+  for (const service of services) {
+    let wanted = PHASE_SAMPLES_PER_SERVICE;
+    for (const run of runs) {
+      const rows = query.all(run, `${service}/`, `${service}0`, wanted);
+      for (const row of rows) samples.push(row);
+      wanted -= rows.length;
+      if (wanted <= 0) break;
+    }
+  }
   return mediansByPhase(samples);
 }
 

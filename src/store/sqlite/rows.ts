@@ -12,7 +12,6 @@ import type {
   StepState,
   StoredEvent,
   StoredLogLine,
-  TargetState,
 } from '../../model/run.js';
 import type { LockInfo } from '../../model/store.js';
 import { planFromJson } from '../plan-json.js';
@@ -127,32 +126,6 @@ export function toEvent(r: EventRow): StoredEvent {
   } as StoredEvent;
   if (r.step_id !== null) event.stepId = r.step_id;
   return event;
-}
-
-export interface TargetRow {
-  environment: string;
-  service: string;
-  target: string;
-  version: string;
-  previous: string | null;
-  healthy: number;
-  slot: 'blue' | 'green' | null;
-  run_id: number;
-  updated_at: number;
-}
-
-export function toTarget(r: TargetRow): TargetState {
-  return {
-    environment: r.environment,
-    service: r.service,
-    target: r.target,
-    version: r.version,
-    previous: r.previous,
-    healthy: r.healthy === 1,
-    slot: r.slot,
-    runId: r.run_id,
-    updatedAt: r.updated_at,
-  };
 }
 
 export interface LogRow {

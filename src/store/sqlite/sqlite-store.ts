@@ -152,8 +152,11 @@ export class SqliteStore implements RunStore {
     return this.call(() => queries.getTargets(this.sql, environment));
   }
 
-  phaseDurations(environment: string): Promise<Record<string, Record<string, number>>> {
-    return this.call(() => queries.phaseDurations(this.sql, environment));
+  phaseDurations(
+    environment: string,
+    services: readonly string[],
+  ): Promise<Record<string, Record<string, number>>> {
+    return this.call(() => queries.phaseDurations(this.sql, environment, services));
   }
 
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult> {
