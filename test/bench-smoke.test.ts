@@ -18,7 +18,9 @@ describe('benchmark harness (smoke)', () => {
       expect(out).toMatch(new RegExp(`\\| ${workload} \\| marshal \\| [0-9.]+ s \\|`));
       expect(out).toMatch(new RegExp(`\\| ${workload} \\| make \\| [0-9.]+ s \\|.*\\| 1\\.00× \\|`));
     }
-    expect(out).toMatch(/\| simulated first deploy of 20 services × 50 hosts .*\| [0-9.]+ s, peak RSS \d+ MiB \|/);
+    expect(out).toMatch(
+      /\| simulated first deploy of 20 services × 50 hosts .*\| [0-9.]+ s, peak RSS \d+ MiB \|/,
+    );
     expect(out).toMatch(/\| plan of its upgrade v1 → v2 .*\| [0-9.]+ s \|/);
     expect(out).toMatch(/\| simulated upgrade v1 → v2 \(1000 steps\) \| [0-9.]+ s, peak RSS \d+ MiB \|/);
     expect(out).toMatch(/\| durable events\/s, group commit of 50 \(median of 3\) \| \d+ \|/);
