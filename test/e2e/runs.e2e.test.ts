@@ -248,8 +248,13 @@ environments:
     const first = await marshal(project.dir, ['deploy', 'prod', '--version', 'v1', '-q']);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('20000 of 20000 steps succeeded');
-    const plan = await marshalJson(project.dir, ['plan', 'prod', '--version', 'v2']);
-    expect(plan.json.plan.services.map((s: { name: string; from: string }) => [s.name, s.from])).toEqual([
+    const plan = await marshalJson<{ plan: { services: { name: string; from: string }[] } }>(project.dir, [
+      'plan',
+      'prod',
+      '--version',
+      'v2',
+    ]);
+    expect(plan.json.plan.services.map((s) => [s.name, s.from])).toEqual([
       ['a', 'v1'],
       ['b', 'v1'],
     ]);
