@@ -12,7 +12,7 @@
  * built. V8 sizes the old generation from the live size of its last full collection (up to 4×),
  * so a collection during planning let the run fill ~230 MB with garbage before the next one:
  * peak RSS 385 MB for that upgrade. Collected once planning is done, the limit follows what the
- * run keeps: 252 MB.
+ * run keeps: ~240 MB.
  */
 import { createRequire } from 'node:module';
 import type { Plan } from '../model/plan.js';

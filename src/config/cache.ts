@@ -5,7 +5,6 @@
  * kept beside the store and reused while every file hashes the same. Only a
  * valid project is cached; `marshal validate` always checks in full.
  */
-
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Project } from '../model/project.js';

@@ -3,7 +3,6 @@
  * say which configuration it was planned from. Keys are sorted, so the order
  * in which a file lists things does not change it; any value change does.
  */
-
 import type { Config } from '../model/schema.js';
 import { sha256Hex } from '../model/sha256.js';
 

@@ -1,22 +1,19 @@
 /**
- * A pool of long-lived `/bin/sh` processes that run the local provider's
- * commands. Spawning a process from Node costs about a millisecond of the
- * event loop each time (the fork of a large process); a small shell forks in
- * a fraction of that, on another core. With hundreds of short steps this is
- * most of the difference between Marshal and GNU make.
+ * A pool of long-lived `/bin/sh` processes that run the local provider's commands. Spawning a
+ * process from Node costs about a millisecond of the event loop each time (the fork of a large
+ * process); a small shell forks in a fraction of that, on another core. With hundreds of short
+ * steps this is most of the difference between Marshal and GNU make.
  *
  * Each command runs in a subshell of a worker: `( cd DIR && export … && eval CMD ) </dev/null`,
- * then the worker prints a marker with the exit status on stdout and a marker
- * on stderr. `eval` keeps a syntax error inside the subshell, so the worker
- * survives any command. An abort kills the worker's whole process group and
- * the worker is replaced.
+ * then the worker prints a marker with the exit status on stdout and a marker on stderr. `eval`
+ * keeps a syntax error inside the subshell, so the worker survives any command. An abort kills
+ * the worker's whole process group and the worker is replaced.
  *
- * Each worker first puts itself under SCHED_BATCH (`chrt`, util-linux; skipped where absent
- * or refused), which its commands inherit. With the default policy, a shell woken by a new job
- * preempts Node on its core and keeps it until the job's fork is done: Node's write to the
- * pipe took ~120 µs instead of ~10 here. Batch tasks get the same share of the CPU but do not
- * preempt on wakeup — right for non-interactive commands, and it keeps the loop that feeds
- * them running.
+ * Each worker first puts itself under SCHED_BATCH (`chrt`, util-linux; skipped where absent or
+ * refused), which its commands inherit. With the default policy, a shell woken by a new job
+ * preempts Node on its core until the job's fork is done: Node's write to the pipe took ~120 µs
+ * instead of ~10 here. Batch tasks get the same share of the CPU but do not preempt on wakeup —
+ * right for non-interactive commands, and it keeps the loop that feeds them running.
  *
  * One limit, documented: a command that leaves a background process writing
  * to its output lends that output to the next command of the same worker.

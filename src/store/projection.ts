@@ -204,10 +204,6 @@ export function compareSteps(a: StepRecord, b: StepRecord): number {
   return compareText(a.stepId, b.stepId);
 }
 
-/**
- * The phase id of a step of `service` (`<service>/<host>/<phase>` → `<phase>`),
- * or undefined for other services' steps and rollback steps.
- */
 /** `[service, phase]` of a deploy step id `<service>/<host>/<phase>`; undefined for rollback or malformed ids. */
 export function serviceAndPhase(stepId: string): [string, string] | undefined {
   if (stepId.startsWith('rollback/')) return undefined;

@@ -274,17 +274,19 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
   it('phaseDurations: a large service is sampled, newest run first, in step-id order', async () => {
     const ok = (runId: number, stepId: string, durationMs: number) =>
       step(runId, stepId, 1, { type: 'step.succeeded', data: { attempt: 1, durationMs } });
-    const older = await store.createRun(newRun('prod'));
-    await store.append([ok(older.id, 'api/h0/upload', 5), ok(older.id, 'web/h0/upload', 5)]);
-    // More hosts than the sample holds: hosts up to the limit in id order (h0000…) take 10 ms,
-    // the rest 1000 ms; the older run is not read once the newest has filled the sample.
-    const newest = await store.createRun(newRun('prod'));
-    const hosts = PHASE_SAMPLES_PER_SERVICE + 100;
+    const limit = PHASE_SAMPLES_PER_SERVICE;
     const id = (i: number) => `api/h${String(i).padStart(4, '0')}/upload`;
+    // The older run alone would give 5; it is not read once the newest has filled the sample.
+    const older = await store.createRun(newRun('prod'));
+    await store.append([
+      ...Array.from({ length: limit + 1 }, (_, i) => ok(older.id, id(i), 5)),
+      ok(older.id, 'web/h0/upload', 5),
+    ]);
+    // Twice the sample: the first half in id order (h0000…) takes 10 ms, the rest 1000 ms. All
+    // steps would give a median of 505, the newest run's in reverse order 1000.
+    const newest = await store.createRun(newRun('prod'));
     await store.append(
-      Array.from({ length: hosts }, (_, i) =>
-        ok(newest.id, id(i), i < PHASE_SAMPLES_PER_SERVICE ? 10 : 1000),
-      ),
+      Array.from({ length: 2 * limit }, (_, i) => ok(newest.id, id(i), i < limit ? 10 : 1000)),
     );
     expect(await store.phaseDurations('prod', ['api', 'web'])).toEqual({
       api: { upload: 10 },

@@ -51,7 +51,8 @@ export function layout(root: string, service: string, slot?: 'blue' | 'green'): 
       retryable: false,
     });
   }
-  // Normalised once; below it, checked names are appended (path.join costs more than the rest of a step's paths).
+  // Normalised once; below it, checked names are appended (path.join cost more than the rest
+  // of a step's path work).
   const serviceDir = join(root, service);
   const runDir = `${serviceDir}/run`;
   const logsDir = `${serviceDir}/logs`;

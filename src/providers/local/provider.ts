@@ -3,6 +3,7 @@
  * checks (`isDone`) only read; `apply` carries an action out and is safe to
  * repeat, so a resumed or retried step converges on the same state.
  */
+import { realpathSync } from 'node:fs';
 import type { Action, Provider, Slot, StepIO, TargetContext } from '../../model/provider.js';
 import { shellQuote } from '../../model/template.js';
 import { throwIfAborted } from '../abort.js';
@@ -23,6 +24,15 @@ import {
 } from './releases.js';
 import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopService } from './service.js';
 import { copySmallTree, isSmallTree, smallTree } from './small-tree.js';
+
+/** `fn()`, or `fallback` when it throws. */
+function tryOr<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
 
 /** The slot an action works on (blue-green, canary), if any. */
 function slotOf(action: Action): Slot | undefined {
@@ -66,10 +76,14 @@ export class LocalProvider implements Provider {
       await this.treeCommand(`cp -R -P -- ${shellQuote(source)} ${shellQuote(dest)}`, io);
     },
     remove: async (paths, io) => {
-      const large = paths.filter((path) => !isSmallTree(path));
+      // A tree that cannot even be walked is left to `rm`, which says why.
+      const large = paths.filter((path) => !tryOr(() => isSmallTree(path), false));
       // Small trees go in parallel on the thread pool, whose threads pay for the unlinks.
-      await Promise.all(paths.filter((path) => !large.includes(path)).map(removeIfPresent));
-      if (large.length > 0) await this.treeCommand(`rm -rf -- ${large.map(shellQuote).join(' ')}`, io);
+      const removals = paths.filter((path) => !large.includes(path)).map(removeIfPresent);
+      if (large.length > 0)
+        removals.push(this.treeCommand(`rm -rf -- ${large.map(shellQuote).join(' ')}`, io));
+      const failed = (await Promise.allSettled(removals)).find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     },
   };
 
@@ -160,9 +174,11 @@ export class LocalProvider implements Provider {
     target: TargetContext,
     io: StepIO,
   ): Promise<void> {
-    // The release `current` names, when it is there (one readlink and one stat, not a realpath of every segment).
+    // The release `current` names (one readlink and one stat, not a realpath of every segment);
+    // a link not of ours, resolved.
     const version = await currentVersion(l);
-    const named = version === null ? null : releaseDir(l, version);
+    const named =
+      version === null ? tryOr(() => realpathSync.native(l.current), null) : releaseDir(l, version);
     const release = named !== null && (await isDirectory(named)) ? named : null;
     const cwd = release ?? target.projectDir;
     const env = commandEnv({}, target, version, release, action.env) as Record<string, string>;

@@ -1,5 +1,5 @@
 /** Releases of a local service: atomic upload, the `current` link, pruning. */
-import { promises as fsp, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { promises as fsp, mkdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
 import type { StepIO } from '../../model/provider.js';
@@ -89,7 +89,8 @@ export async function upload(
   const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
   try {
     throwIfAborted(io.signal);
-    await tree.copy(source, temp, io);
+    // The artifact's contents, also when its path is a symlink (`cp -P` would copy the link).
+    await tree.copy(realpathSync.native(source), temp, io);
     throwIfAborted(io.signal);
     if (await exists(target)) {
       if (await isUploaded(l, version)) {

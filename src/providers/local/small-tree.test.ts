@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,6 +65,29 @@ describe('copySmallTree', () => {
     expect(readlinkSync(join(dest, 'run'))).toBe('bin/app');
     expect(readlinkSync(join(dest, 'dangling'))).toBe('/nowhere');
     expect(execFileSync(join(dest, 'run'), { encoding: 'utf8' })).toBe('app\n');
+  });
+
+  it('gives every entry the mode cp -R -P gives it under the same umask (no setuid, umask applied)', async () => {
+    await writeFile(join(source, 'open.txt'), 'anyone\n', { mode: 0o666 });
+    chmodSync(join(source, 'open.txt'), 0o666);
+    chmodSync(join(source, 'bin', 'app'), 0o4755);
+    chmodSync(join(source, 'etc'), 0o777);
+    chmodSync(join(source, 'etc', 'conf.d'), 0o555);
+    const ours = join(work, 'ours');
+    const theirs = join(work, 'theirs');
+    const previous = process.umask(0o027);
+    try {
+      copySmallTree(source, ours, smallTree(source) ?? []);
+    } finally {
+      process.umask(previous);
+    }
+    execFileSync('sh', ['-c', `umask 027 && cp -R -P "${source}" "${theirs}"`]);
+    const modes = (root: string) =>
+      ['', 'open.txt', 'bin', 'bin/app', 'etc', 'etc/conf.d', 'etc/conf.d/a.conf'].map(
+        (path) => `${path} ${(lstatSync(join(root, path)).mode & 0o7777).toString(8)}`,
+      );
+    expect(modes(ours)).toEqual(modes(theirs));
+    expect(modes(ours)).toContain('open.txt 640');
   });
 
   it('fills a directory its owner cannot write, then gives it its mode', () => {

@@ -7,19 +7,20 @@
  * are copied here, with synchronous calls of a few microseconds each, and removed by Node on its
  * thread pool (whose threads, not the event loop, pay for the unlinks). The walk that decides stops
  * at the directory that takes it past SMALL_TREE.entries, so deciding about a large tree costs
- * little more than a small one; a copy moves at most SMALL_TREE.bytes, inside the kernel.
+ * little more than a small one; a copy reads and writes at most SMALL_TREE.bytes.
  */
 import {
   chmodSync,
-  constants,
-  copyFileSync,
   type Dirent,
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   type Stats,
+  statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 
@@ -79,24 +80,31 @@ export function smallTree(root: string, limits = SMALL_TREE): TreeEntry[] | null
 }
 
 /**
- * Copies `source` (whose entries `smallTree` listed) to `dest`, which must not exist: files
- * with their mode, directories with theirs less the umask, symlinks as they are — what
- * `cp -R -P` does.
+ * Copies the directory `source` (whose entries `smallTree` listed) to `dest`, which must not
+ * exist, as `cp -R -P` does: modes are the source's less the umask (the kernel applies it on
+ * create) and without setuid, setgid or sticky bits; symlinks are copied as they are.
  */
 export function copySmallTree(source: string, dest: string, entries: readonly TreeEntry[]): void {
-  const root: TreeEntry = { path: '', kind: 'dir', mode: lstatSync(source).mode & 0o7777 };
+  const root: TreeEntry = { path: '', kind: 'dir', mode: statSync(source).mode & 0o7777 };
   // A directory its owner cannot write is filled first and gets its mode at the end.
   const readOnly: TreeEntry[] = [];
   for (const entry of [root, ...entries]) {
     const from = join(source, entry.path);
     const to = join(dest, entry.path);
+    const mode = entry.mode & 0o777;
     if (entry.kind === 'dir') {
-      mkdirSync(to, { mode: entry.mode | 0o700 });
-      if ((entry.mode & 0o700) !== 0o700) readOnly.push(entry);
-    } else if (entry.kind === 'file') copyFileSync(from, to, constants.COPYFILE_EXCL);
-    else symlinkSync(readlinkSync(from), to);
+      mkdirSync(to, { mode: mode | 0o700 });
+      if ((mode & 0o700) !== 0o700) readOnly.push(entry);
+    } else if (entry.kind === 'file') {
+      // At most SMALL_TREE.bytes in all: read whole, written with O_EXCL and the mode to create.
+      writeFileSync(to, readFileSync(from), { mode, flag: 'wx' });
+    } else symlinkSync(readlinkSync(from), to);
   }
-  for (const dir of readOnly.reverse()) chmodSync(join(dest, dir.path), dir.mode);
+  for (const dir of readOnly.reverse()) {
+    const to = join(dest, dir.path);
+    // Created with the owner's bits added, less the umask: take back only the owner's bits added.
+    chmodSync(to, statSync(to).mode & 0o777 & ~(0o700 & ~dir.mode));
+  }
 }
 
 /**

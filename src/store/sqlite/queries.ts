@@ -121,7 +121,8 @@ export function getLogs(
  */
 export function getTargets(sql: Statements, environment?: string): TargetState[] {
   const text = `SELECT environment, service, target, version, previous, healthy, slot, run_id, updated_at
-    FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'} ORDER BY environment, service, target`;
+    FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'}
+    ORDER BY environment, service, target`;
   const params = environment === undefined ? [] : [environment];
   const texts = new Map<string, string>();
   const shared = <T extends string | null>(value: T): T => {
@@ -131,6 +132,7 @@ export function getTargets(sql: Statements, environment?: string): TargetState[]
     texts.set(value, value);
     return value;
   };
+  // raw() (as pluck() below) stays set on the cached statement: no other query has this text.
   const rows = sql
     .get(text)
     .raw()
