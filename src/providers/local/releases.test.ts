@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Action, TargetContext } from '../../model/provider.js';
@@ -57,6 +57,25 @@ describe('upload', () => {
     expect(await readdir(l().releasesDir)).toEqual(['v1']);
     expect(io.text('info')).toEqual([`uploaded ${artifact} → releases/v1`]);
     expect(await provider.isDone(upload, target, recordingIO())).toBe(true);
+  });
+
+  it('copies what an artifact path that is a symlink points at, not the link (small and large)', async () => {
+    const link = join(work, 'artifact-link');
+    await symlink(artifact, link);
+    const many = join(artifact, 'many');
+    await mkdir(many);
+    for (let i = 0; i < SMALL_TREE.entries + 5; i++) await writeFile(join(many, `f${i}`), '');
+    await apply({ ...action, source: link });
+    const dir = join(l().releasesDir, 'v1');
+    expect((await lstat(dir)).isDirectory()).toBe(true);
+    expect(await readFile(join(dir, 'app.txt'), 'utf8')).toBe('app\n');
+    // The marker is the release's own, not written into the artifact.
+    expect(await readdir(artifact)).not.toContain(RELEASE_MARKER);
+    // Small enough to copy in-process: the same.
+    await rm(many, { recursive: true });
+    await apply({ ...action, version: 'v2', source: link });
+    expect((await lstat(join(l().releasesDir, 'v2'))).isDirectory()).toBe(true);
+    expect(await readdir(artifact)).not.toContain(RELEASE_MARKER);
   });
 
   it('is idempotent: a second upload changes nothing', async () => {
