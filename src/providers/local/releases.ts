@@ -1,5 +1,5 @@
 /** Releases of a local service: atomic upload, the `current` link, pruning. */
-import { promises as fsp, mkdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
 import type { StepIO } from '../../model/provider.js';
@@ -42,21 +42,13 @@ export async function currentIs(l: LocalLayout, version: string): Promise<boolea
   return target !== null && resolve(l.serviceDir, target) === dir && (await isDirectory(dir));
 }
 
-/** Copies and removes directory trees: Node's fs here; the provider runs `cp` and `rm` in its shells. */
+/** Copies and removes release trees; the provider's (small trees in-process, others by `cp`/`rm`). */
 export interface TreeOps {
   /** Copies the tree `source` to `dest` (which does not exist), symlinks as they are. */
   copy(source: string, dest: string, io: StepIO): Promise<void>;
   /** Removes each of `paths` and everything under it; nothing for those absent. */
   remove(paths: readonly string[], io: StepIO): Promise<void>;
 }
-
-export const nodeTreeOps: TreeOps = {
-  copy: (source, dest) =>
-    fsp.cp(source, dest, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false }),
-  remove: async (paths) => {
-    for (const path of paths) await removeIfPresent(path);
-  },
-};
 
 /**
  * Copies `source` into releases/<version>: into a temp dir first, renamed into
@@ -68,7 +60,7 @@ export async function upload(
   version: string,
   source: string,
   io: StepIO,
-  tree: TreeOps = nodeTreeOps,
+  tree: TreeOps,
 ): Promise<void> {
   const target = releaseDir(l, version);
   if (await isUploaded(l, version)) {
@@ -120,7 +112,7 @@ export async function switchTo(
   version: string,
   keep: number,
   io: StepIO,
-  tree: TreeOps = nodeTreeOps,
+  tree: TreeOps,
 ): Promise<void> {
   if (!(await isUploaded(l, version))) {
     throw new MarshalError(

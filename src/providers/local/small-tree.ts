@@ -17,7 +17,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  type Stats,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -70,7 +69,7 @@ export function smallTree(root: string, limits = SMALL_TREE): TreeEntry[] | null
           ? 'link'
           : null;
     if (kind === null) return false; // a socket, fifo or device: `cp` knows what to do
-    // Links need no stat; a file's size counts, a directory's mode is copied.
+    // Links need no stat; files and directories are created with their mode, and sizes add up.
     const stats = kind === 'link' ? null : lstatSync(join(root, path));
     if (kind === 'file') bytes += stats?.size ?? 0;
     entries.push({ path, kind, mode: (stats?.mode ?? 0) & 0o7777 });
@@ -113,12 +112,6 @@ export function copySmallTree(source: string, dest: string, entries: readonly Tr
  * files frees their blocks whatever their size: only the number of entries counts.
  */
 export function isSmallTree(path: string, limits = SMALL_TREE): boolean {
-  let stats: Stats;
-  try {
-    stats = lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw err;
-  }
-  return !stats.isDirectory() || walk(path, limits.entries, () => true);
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  return stats?.isDirectory() !== true || walk(path, limits.entries, () => true);
 }
