@@ -55,6 +55,8 @@ export async function scaleBenchmarks(root, outDir, { smoke }) {
   const plans = [1, 2, 3].map(() => measure(root, dir, [...cli, 'plan', 'bench', '--version', 'v2']).wall);
   plans.sort((a, b) => a - b);
   const upgrade = measure(root, dir, [...cli, 'deploy', 'bench', '--version', 'v2', '-q']);
+  // And back: rollback reads the history of succeeded runs to choose the release (v1).
+  const rollback = measure(root, dir, [...cli, 'rollback', 'bench', '-q']);
   // A warm-up, then the median of three: one pass is at the mercy of the disk's mood.
   const throughput = async (name, batch, total) => {
     await eventThroughput(root, join(outDir, name), batch, Math.min(total, 1_000));
@@ -68,6 +70,7 @@ export async function scaleBenchmarks(root, outDir, { smoke }) {
     [`simulated first deploy of ${services} services × ${hosts} hosts (${services * hosts} steps, 1 ms each, concurrency 256)`]: `${first.wall.toFixed(1)} s, peak RSS ${first.rssMiB.toFixed(0)} MiB`,
     [`plan of its upgrade v1 → v2 (every target live, with history; median of 3)`]: `${plans[1].toFixed(2)} s`,
     [`simulated upgrade v1 → v2 (${services * hosts} steps)`]: `${upgrade.wall.toFixed(1)} s, peak RSS ${upgrade.rssMiB.toFixed(0)} MiB`,
+    [`simulated rollback v2 → v1 (${services * hosts} steps)`]: `${rollback.wall.toFixed(1)} s, peak RSS ${rollback.rssMiB.toFixed(0)} MiB`,
     'durable events/s, one commit per event (median of 3)': `${perEvent}`,
     'durable events/s, group commit of 50 (median of 3)': `${batched}`,
   };

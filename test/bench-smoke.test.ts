@@ -23,6 +23,7 @@ describe('benchmark harness (smoke)', () => {
     );
     expect(out).toMatch(/\| plan of its upgrade v1 → v2 .*\| [0-9.]+ s \|/);
     expect(out).toMatch(/\| simulated upgrade v1 → v2 \(1000 steps\) \| [0-9.]+ s, peak RSS \d+ MiB \|/);
+    expect(out).toMatch(/\| simulated rollback v2 → v1 \(1000 steps\) \| [0-9.]+ s, peak RSS \d+ MiB \|/);
     expect(out).toMatch(/\| durable events\/s, group commit of 50 \(median of 3\) \| \d+ \|/);
   }, 120_000);
 });

@@ -70,7 +70,7 @@ export async function runWithProgress(
       else if (planned) print(renderPlan(planned, false));
       return 0;
     }
-    const run = await store.getRun(outcome.runId);
+    const run = await store.getRunSummary(outcome.runId);
     if (run === undefined)
       throw new MarshalError('INTERNAL', `run #${outcome.runId} vanished from the store`);
     const counts = await store.countSteps(outcome.runId);
@@ -81,7 +81,7 @@ export async function runWithProgress(
     const exitCode = exitCodeForRunState(outcome.state);
     if (globals.json) {
       printJson({
-        run: { ...run, plan: undefined },
+        run,
         counts,
         failedOrRollback: listed,
         warnings: outcome.warnings ?? [],

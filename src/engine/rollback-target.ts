@@ -5,39 +5,29 @@
  * from the history of succeeded runs.
  */
 import { MarshalError } from '../model/errors.js';
-import type { RunRecord, TargetState } from '../model/run.js';
+import type { RunSummary } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 
 export type RollbackTo = { run: number } | { version: string } | undefined;
 
 /** Versions a succeeded run left live, by service. */
-function versionsOf(run: RunRecord): Record<string, string> {
+function versionsOf(run: RunSummary): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const u of run.plan.unchanged) if (u.version !== null) out[u.service] = u.version;
-  for (const s of run.plan.services) out[s.name] = s.to;
+  for (const u of run.unchanged) if (u.version !== null) out[u.service] = u.version;
+  for (const c of run.changes) out[c.service] = c.to;
   return out;
-}
-
-/** What is live per service: its version when every target agrees and is healthy, else null ("mixed"). */
-function liveVersions(targets: TargetState[]): Map<string, string | null> {
-  const live = new Map<string, string | null>();
-  for (const t of targets) {
-    const version = t.healthy ? t.version : null;
-    live.set(t.service, live.has(t.service) && live.get(t.service) !== version ? null : version);
-  }
-  return live;
 }
 
 /** The services of `release` (limited to `services`) whose live version differs from it, with its versions. */
 function differences(
   release: Record<string, string>,
-  live: Map<string, string | null>,
+  live: Record<string, string | null>,
   services: string[],
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of services) {
     const version = release[s];
-    if (version !== undefined && live.get(s) !== version) out[s] = version;
+    if (version !== undefined && live[s] !== version) out[s] = version;
   }
   return out;
 }
@@ -66,7 +56,7 @@ export async function rollbackVersions(
     return out;
   }
   if (to !== undefined) {
-    const run = succeeded.find((r) => r.id === to.run) ?? (await store.getRun(to.run));
+    const run = succeeded.find((r) => r.id === to.run) ?? (await store.getRunSummary(to.run));
     if (run === undefined || run.environment !== environment) {
       throw new MarshalError('NOT_FOUND', `no run #${to.run} in ${environment}`, {
         hint: 'see `marshal history`',
@@ -88,7 +78,7 @@ export async function rollbackVersions(
   }
   // Default: back to the last good release — the newest succeeded run — where live differs from
   // it (a failed run left things changed); when live is that release, to the one before it.
-  const live = liveVersions(await store.getTargets(environment));
+  const live = await store.liveVersions(environment);
   for (const run of succeeded) {
     const changes = differences(versionsOf(run), live, services);
     if (Object.keys(changes).length > 0) return changes;

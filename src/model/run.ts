@@ -146,6 +146,33 @@ export interface RunRecord {
   error: SerializedError | null;
 }
 
+/** What a run changes in one service: its plan entry without the targets and steps. */
+export interface ServiceChange {
+  service: string;
+  from: string | null;
+  to: string;
+}
+
+/**
+ * A run without its plan, for lists and outcomes. The plan holds every target and step (6 MB for
+ * 20 services × 10,000 hosts): history and rollback read many runs and need only the versions.
+ */
+export interface RunSummary extends Omit<RunRecord, 'plan'> {
+  /** The plan's changing services, in its order. */
+  changes: ServiceChange[];
+  /** Selected services that were already at their version. */
+  unchanged: Plan['unchanged'];
+}
+
+export function changesOf(plan: Plan): ServiceChange[] {
+  return plan.services.map((s) => ({ service: s.name, from: s.from, to: s.to }));
+}
+
+export function summaryOf(run: RunRecord): RunSummary {
+  const { plan, ...rest } = run;
+  return { ...rest, changes: changesOf(plan), unchanged: plan.unchanged.map((u) => ({ ...u })) };
+}
+
 export interface StepRecord {
   runId: number;
   stepId: string;

@@ -11,6 +11,7 @@ import type {
   NewEvent,
   RunRecord,
   RunState,
+  RunSummary,
   StepRecord,
   StepState,
   StoredEvent,
@@ -69,7 +70,10 @@ export interface RunStore {
    */
   append(events: NewEvent[], logs?: LogLine[]): Promise<void>;
   getRun(id: number): Promise<RunRecord | undefined>;
-  listRuns(query?: RunQuery): Promise<RunRecord[]>;
+  /** A run without its plan: what a run's outcome shows. */
+  getRunSummary(id: number): Promise<RunSummary | undefined>;
+  /** Runs without their plans (see RunSummary), newest first. */
+  listRuns(query?: RunQuery): Promise<RunSummary[]>;
   /** Steps of a run in the order they first started (never-started last); optionally only some states. */
   getSteps(runId: number, query?: { states?: StepState[] }): Promise<StepRecord[]>;
   /** How many steps of a run are in each state (states with none are absent). */
@@ -82,6 +86,11 @@ export interface RunStore {
     limit?: number;
   }): Promise<StoredLogLine[]>;
   getTargets(environment?: string): Promise<TargetState[]>;
+  /**
+   * Per service of the environment, the version every one of its targets runs, healthy; null
+   * when its targets differ or one is unhealthy ("mixed"). Without reading every target.
+   */
+  liveVersions(environment: string): Promise<Record<string, string | null>>;
   /**
    * Median duration (ms) of steps that did their work and succeeded, by service then phase id
    * (`upload`, `run:migrate`…), for each of `services`, over the environment's 10 newest runs.

@@ -10,15 +10,17 @@
  */
 import { hostname } from 'node:os';
 import { MarshalError } from '../model/errors.js';
-import type {
-  LogLine,
-  NewEvent,
-  RunRecord,
-  StepRecord,
-  StepState,
-  StoredEvent,
-  StoredLogLine,
-  TargetState,
+import {
+  type LogLine,
+  type NewEvent,
+  type RunRecord,
+  type RunSummary,
+  type StepRecord,
+  type StepState,
+  type StoredEvent,
+  type StoredLogLine,
+  summaryOf,
+  type TargetState,
 } from '../model/run.js';
 import type {
   ChainReport,
@@ -211,9 +213,15 @@ export class MemoryStore implements RunStore {
     return run && clone(run);
   }
 
-  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+  async getRunSummary(id: number): Promise<RunSummary | undefined> {
     this.check();
-    return selectRuns(this.runs.values(), query);
+    const run = this.runs.get(id);
+    return run && summaryOf(clone(run));
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunSummary[]> {
+    this.check();
+    return selectRuns(this.runs.values(), query).map(summaryOf);
   }
 
   async getSteps(runId: number, query: { states?: StepState[] } = {}): Promise<StepRecord[]> {
@@ -247,6 +255,16 @@ export class MemoryStore implements RunStore {
   async getTargets(environment?: string): Promise<TargetState[]> {
     this.check();
     return selectTargets(this.targets.values(), environment);
+  }
+
+  async liveVersions(environment: string): Promise<Record<string, string | null>> {
+    this.check();
+    const live: Record<string, string | null> = {};
+    for (const t of selectTargets(this.targets.values(), environment)) {
+      const version = t.healthy ? t.version : null;
+      live[t.service] = t.service in live && live[t.service] !== version ? null : version;
+    }
+    return live;
   }
 
   async phaseDurations(

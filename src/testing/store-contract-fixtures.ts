@@ -6,7 +6,7 @@
  * that imports them.
  */
 import type { SerializedError } from '../model/errors.js';
-import type { Plan } from '../model/plan.js';
+import type { Plan, PlannedService } from '../model/plan.js';
 import type { NewEvent } from '../model/run.js';
 import type { NewRun, RunStore } from '../model/store.js';
 
@@ -44,6 +44,29 @@ export function storeTestPlan(environment = 'prod'): Plan {
     limits: { global: 8, environment: null },
     rollbackOnFailure: true,
     estimate: null,
+  };
+}
+
+/** A planned service of one target, changing `from` → `to` (only what the store keeps matters). */
+export function storeTestService(name: string, from: string | null, to: string): PlannedService {
+  const host = { name: 'h1', address: 'h1', root: '/srv/h1', vars: {}, ssh: null };
+  return {
+    name,
+    group: 'app',
+    provider: 'local',
+    baseDir: '/srv/shop',
+    from,
+    to,
+    needs: [],
+    targets: [{ host, from }],
+    unchangedTargets: [],
+    phases: [],
+    rollback: [],
+    batches: [1],
+    concurrency: null,
+    pauseMs: 0,
+    maxFailures: 0,
+    delivery: null,
   };
 }
 

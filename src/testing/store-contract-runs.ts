@@ -9,7 +9,14 @@ import { describe, expect, it } from 'vitest';
 import type { RunStore } from '../model/store.js';
 import { planDigest } from '../store/chain.js';
 import { planToJson } from '../store/plan-json.js';
-import { boom, newRun, step, storeTestPlan, type WhenHarnessOpens } from './store-contract-fixtures.js';
+import {
+  boom,
+  newRun,
+  step,
+  storeTestPlan,
+  storeTestService,
+  type WhenHarnessOpens,
+} from './store-contract-fixtures.js';
 
 /** Independent of the stores' own code, so the formula itself is pinned. */
 function expectedHash(prev: string, fields: Record<string, unknown>): string {
@@ -117,6 +124,26 @@ export function describeRunsAndEvents(whenOpened: WhenHarnessOpens): void {
       ).toEqual([c.id]);
       expect((await store.listRuns({ limit: 2 })).map((r) => r.id)).toEqual([c.id, b.id]);
       expect(await store.listRuns({ states: [] })).toEqual([]);
+    });
+
+    it('listRuns and getRunSummary give runs without their plans, with the versions they change', async () => {
+      const plan = {
+        ...storeTestPlan('prod'),
+        services: [storeTestService('api', 'v1', 'v2'), storeTestService('web', null, 'v3')],
+      };
+      const { plan: _, ...record } = await store.createRun({ ...newRun('prod'), plan });
+      const summary = {
+        ...record,
+        changes: [
+          { service: 'api', from: 'v1', to: 'v2' },
+          { service: 'web', from: null, to: 'v3' },
+        ],
+        unchanged: [{ service: 'db', version: '1.0.0' }],
+      };
+      const [listed] = await store.listRuns();
+      expect(listed).toStrictEqual(summary);
+      expect(await store.getRunSummary(record.id)).toStrictEqual(summary);
+      expect(await store.getRunSummary(record.id + 1)).toBeUndefined();
     });
   });
 

@@ -163,6 +163,29 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     expect((await store.getTargets('dev'))[0]).toMatchObject({ version: '5', healthy: false });
   });
 
+  it('liveVersions: per service, the version all its targets run healthy, else null', async () => {
+    const prod = await store.createRun(newRun('prod'));
+    const dev = await store.createRun(newRun('dev'));
+    const change = (runId: number, service: string, target: string, version: string, healthy = true) =>
+      ({
+        type: 'target.changed',
+        runId,
+        at: 10,
+        data: { service, target, version, previous: '1', healthy },
+      }) as NewEvent;
+    await store.append([
+      change(prod.id, 'api', 'h1', '2'),
+      change(prod.id, 'api', 'h2', '2'),
+      change(prod.id, 'web', 'h1', '2'),
+      change(prod.id, 'web', 'h2', '3'),
+      change(prod.id, 'db', 'h1', '7', false),
+      change(dev.id, 'api', 'h1', '9'),
+    ]);
+    expect(await store.liveVersions('prod')).toEqual({ api: '2', web: null, db: null });
+    expect(await store.liveVersions('dev')).toEqual({ api: '9' });
+    expect(await store.liveVersions('staging')).toEqual({});
+  });
+
   it('a step event that carries a target change projects it like target.changed', async () => {
     const { id } = await store.createRun(newRun('prod'));
     const target = { service: 'api', target: 'h1', version: '2', previous: '1' };

@@ -17,7 +17,7 @@ import { describeLocks } from './store-contract-locks.js';
 import { describeRunsAndEvents } from './store-contract-runs.js';
 import { describeStepsTargetsAndLogs } from './store-contract-steps.js';
 
-export { type StoreHarness, storeTestPlan } from './store-contract-fixtures.js';
+export { type StoreHarness, storeTestPlan, storeTestService } from './store-contract-fixtures.js';
 
 export function runStoreContract(name: string, open: () => Promise<StoreHarness>): void {
   describe(`RunStore contract: ${name}`, () => {

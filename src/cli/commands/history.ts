@@ -28,7 +28,7 @@ export async function run(
           configDigest: r.configDigest,
           createdAt: r.createdAt,
           endedAt: r.endedAt,
-          versions: r.plan.services.map((s) => ({ service: s.name, from: s.from, to: s.to })),
+          versions: r.changes,
           error: r.error,
         })),
       });
@@ -46,7 +46,7 @@ export async function run(
       stateText(r.state),
       duration(r),
       r.actor,
-      versionsText(r.plan),
+      versionsText(r.changes),
     ]);
     print(table(rows, ['RUN', 'STARTED (UTC)', 'ENV', 'KIND', 'STATE', 'TOOK', 'ACTOR', 'VERSIONS']));
     return 0;

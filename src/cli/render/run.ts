@@ -2,7 +2,14 @@
 import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../../model/plan.js';
 import { stepId } from '../../model/plan.js';
-import type { RunRecord, RunState, StepRecord } from '../../model/run.js';
+import {
+  changesOf,
+  type RunRecord,
+  type RunState,
+  type RunSummary,
+  type ServiceChange,
+  type StepRecord,
+} from '../../model/run.js';
 import type { Measurement } from '../../model/traffic.js';
 import { color, table } from '../output.js';
 
@@ -33,14 +40,14 @@ const MARK: Record<StepRecord['state'], string> = {
 };
 
 /** `db v1→v2, api new→v2, …` — at most `limit` services, then how many more. */
-export function versionsText(plan: Plan, limit = 6): string {
-  if (plan.services.length === 0) return 'no changes';
-  const shown = plan.services.slice(0, limit).map((s) => `${s.name} ${s.from ?? 'new'}→${s.to}`);
-  const more = plan.services.length - shown.length;
+export function versionsText(changes: readonly ServiceChange[], limit = 6): string {
+  if (changes.length === 0) return 'no changes';
+  const shown = changes.slice(0, limit).map((c) => `${c.service} ${c.from ?? 'new'}→${c.to}`);
+  const more = changes.length - shown.length;
   return `${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
 }
 
-export function duration(run: RunRecord): string {
+export function duration(run: Pick<RunRecord, 'createdAt' | 'endedAt'>): string {
   return formatDuration((run.endedAt ?? Date.now()) - run.createdAt);
 }
 
@@ -105,7 +112,7 @@ export function renderRun(
       ['  config', run.configDigest.slice(0, 12)],
       ['  created', new Date(run.createdAt).toISOString()],
       ['  took', run.endedAt === null ? `${duration(run)} so far` : duration(run)],
-      ['  versions', versionsText(run.plan)],
+      ['  versions', versionsText(changesOf(run.plan))],
       ...(run.error ? [['  outcome', color.red(run.error.message)]] : []),
     ]),
     '',
@@ -144,13 +151,13 @@ export function renderRun(
  * failed and rollback steps (a succeeded run passes none: counts say enough).
  */
 export function renderOutcome(
-  run: RunRecord,
+  run: RunSummary,
   counts: Partial<Record<StepRecord['state'], number>>,
   steps: readonly StepRecord[],
 ): string {
   const total = Object.values(counts).reduce((n, c) => n + c, 0);
   const lines = [
-    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${duration(run)} — ${run.kind} of ${run.environment}: ${versionsText(run.plan)}`,
+    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${duration(run)} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`,
     color.dim(`  ${counts.succeeded ?? 0} of ${total} steps succeeded`),
   ];
   const failed = steps.filter((s) => s.state === 'failed');

@@ -1,6 +1,7 @@
 /** The read side of the SQLite store: plain queries over the projections and the log. */
 import type {
   RunRecord,
+  RunSummary,
   StepRecord,
   StepState,
   StoredEvent,
@@ -19,17 +20,21 @@ import {
   type EventRow,
   type LogRow,
   type RunRow,
+  type RunSummaryRow,
   STEP_COLUMNS,
   type Statements,
   type StepRow,
   toEvent,
   toLog,
   toRun,
+  toRunSummary,
   toStep,
 } from './rows.js';
 
 /** A run with its plan, which lives in its own table. */
 const RUN_SELECT = 'SELECT r.*, p.plan FROM runs r JOIN run_plans p ON p.run_id = r.id';
+/** A run without its plan: its versions are columns of its own (RunSummary). */
+const SUMMARY_SELECT = 'SELECT r.* FROM runs r';
 
 /** SQLite reads a negative LIMIT as "no limit". */
 const limitOf = (limit: number | undefined): number => limit ?? -1;
@@ -43,7 +48,12 @@ export function getRun(sql: Statements, id: number): RunRecord | undefined {
   return row ? toRun(row) : undefined;
 }
 
-export function listRuns(sql: Statements, query: RunQuery = {}): RunRecord[] {
+export function getRunSummary(sql: Statements, id: number): RunSummary | undefined {
+  const row = sql.get<RunSummaryRow>(`${SUMMARY_SELECT} WHERE r.id = ?`).get(id);
+  return row ? toRunSummary(row) : undefined;
+}
+
+export function listRuns(sql: Statements, query: RunQuery = {}): RunSummary[] {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (query.environment !== undefined) {
@@ -55,11 +65,11 @@ export function listRuns(sql: Statements, query: RunQuery = {}): RunRecord[] {
     conditions.push('r.state IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(query.states));
   }
-  const text = `${RUN_SELECT} ${where(conditions)} ORDER BY r.id DESC LIMIT ?`;
+  const text = `${SUMMARY_SELECT} ${where(conditions)} ORDER BY r.id DESC LIMIT ?`;
   return sql
-    .get<RunRow>(text)
+    .get<RunSummaryRow>(text)
     .all(...params, limitOf(query.limit))
-    .map(toRun);
+    .map(toRunSummary);
 }
 
 export function getSteps(sql: Statements, runId: number, states?: StepState[]): StepRecord[] {
@@ -119,6 +129,16 @@ export function getLogs(
  * Rows as arrays, not objects, and one copy of each repeated text (a fleet's version is the same
  * string on all its targets): planning over 200,000 live targets holds far less while it runs.
  */
+export function liveVersions(sql: Statements, environment: string): Record<string, string | null> {
+  const rows = sql
+    .get<{ service: string; version: string | null }>(
+      `SELECT service, CASE WHEN MIN(healthy) = 1 AND MIN(version) = MAX(version) THEN MIN(version) END
+       AS version FROM targets WHERE environment = ? GROUP BY service`,
+    )
+    .all(environment);
+  return Object.fromEntries(rows.map((r) => [r.service, r.version]));
+}
+
 export function getTargets(sql: Statements, environment?: string): TargetState[] {
   const text = `SELECT environment, service, target, version, previous, healthy, slot, run_id, updated_at
     FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'}

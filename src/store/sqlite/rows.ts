@@ -8,6 +8,7 @@ import type {
   LogStream,
   RunRecord,
   RunState,
+  RunSummary,
   StepRecord,
   StepState,
   StoredEvent,
@@ -36,7 +37,8 @@ function parseError(text: string | null): SerializedError | null {
   return text === null ? null : (JSON.parse(text) as SerializedError);
 }
 
-export interface RunRow {
+/** A `runs` row; `changes` and `unchanged` are JSON (RunSummary's fields). */
+export interface RunSummaryRow {
   id: number;
   environment: string;
   kind: RunRecord['kind'];
@@ -44,14 +46,20 @@ export interface RunRow {
   actor: string;
   reason: string | null;
   config_digest: string;
-  plan: string;
+  changes: string;
+  unchanged: string;
   created_at: number;
   updated_at: number;
   ended_at: number | null;
   error: string | null;
 }
 
-export function toRun(r: RunRow): RunRecord {
+/** A `runs` row joined with its plan. */
+export interface RunRow extends RunSummaryRow {
+  plan: string;
+}
+
+function runFields(r: RunSummaryRow): Omit<RunRecord, 'plan'> {
   return {
     id: r.id,
     environment: r.environment,
@@ -60,11 +68,22 @@ export function toRun(r: RunRow): RunRecord {
     actor: r.actor,
     reason: r.reason,
     configDigest: r.config_digest,
-    plan: planFromJson(r.plan),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     endedAt: r.ended_at,
     error: parseError(r.error),
+  };
+}
+
+export function toRun(r: RunRow): RunRecord {
+  return { ...runFields(r), plan: planFromJson(r.plan) };
+}
+
+export function toRunSummary(r: RunSummaryRow): RunSummary {
+  return {
+    ...runFields(r),
+    changes: JSON.parse(r.changes) as RunSummary['changes'],
+    unchanged: JSON.parse(r.unchanged) as RunSummary['unchanged'],
   };
 }
 

@@ -101,6 +101,19 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: each run's versions in its row (RunSummary), so that listing runs reads no plan: a plan
+  // holds every target, 6 MB at 20 services × 10,000 hosts, and rollback looks at many runs.
+  `
+  ALTER TABLE runs ADD COLUMN changes TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE runs ADD COLUMN unchanged TEXT NOT NULL DEFAULT '[]';
+  UPDATE runs SET
+    changes = (
+      SELECT json_group_array(
+        json_object('service', s.value ->> '$.name', 'from', s.value ->> '$.from', 'to', s.value ->> '$.to')
+        ORDER BY s.key)
+      FROM run_plans p, json_each(p.plan, '$.services') s WHERE p.run_id = runs.id),
+    unchanged = (SELECT json(p.plan -> '$.unchanged') FROM run_plans p WHERE p.run_id = runs.id);
+  `,
 ];
 
 export interface OpenOptions {

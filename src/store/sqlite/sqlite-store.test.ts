@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NewRun } from '../../model/store.js';
-import { runStoreContract, storeTestPlan } from '../../testing/store-contract.js';
+import { runStoreContract, storeTestPlan, storeTestService } from '../../testing/store-contract.js';
+import { planToJson } from '../plan-json.js';
 import { MIGRATIONS } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -80,6 +81,39 @@ describe('SqliteStore', () => {
     // Reopening an up-to-date file applies nothing.
     await SqliteStore.open(path).close();
     expect(raw(path, (d) => d.pragma('user_version', { simple: true }))).toBe(MIGRATIONS.length);
+  });
+
+  it('migration 2 gives the runs of an older file their versions, read from their plans', async () => {
+    const path = join(tempDir(), 'state.db');
+    const plan = {
+      ...storeTestPlan(),
+      services: [storeTestService('api', 'v1', 'v2'), storeTestService('web', null, 'v3')],
+    };
+    raw(path, (db) => {
+      db.exec(MIGRATIONS[0] as string);
+      db.pragma('user_version = 1');
+      db.prepare(
+        `INSERT INTO runs (id, environment, kind, state, actor, reason, config_digest, created_at, updated_at)
+         VALUES (1, 'prod', 'deploy', 'succeeded', 'alice', NULL, 'x', 1000, 2000)`,
+      ).run();
+      db.prepare('INSERT INTO run_plans (run_id, plan) VALUES (1, ?)').run(planToJson(plan));
+    });
+    const store = SqliteStore.open(path);
+    try {
+      expect(await store.listRuns()).toMatchObject([
+        {
+          id: 1,
+          state: 'succeeded',
+          changes: [
+            { service: 'api', from: 'v1', to: 'v2' },
+            { service: 'web', from: null, to: 'v3' },
+          ],
+          unchanged: [{ service: 'db', version: '1.0.0' }],
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a file written by a newer Marshal', () => {

@@ -12,6 +12,7 @@ import type {
   LogLine,
   NewEvent,
   RunRecord,
+  RunSummary,
   StepRecord,
   StepState,
   StoredEvent,
@@ -123,7 +124,11 @@ export class SqliteStore implements RunStore {
     return this.call(() => queries.getRun(this.sql, id));
   }
 
-  listRuns(query?: RunQuery): Promise<RunRecord[]> {
+  getRunSummary(id: number): Promise<RunSummary | undefined> {
+    return this.call(() => queries.getRunSummary(this.sql, id));
+  }
+
+  listRuns(query?: RunQuery): Promise<RunSummary[]> {
     return this.call(() => queries.listRuns(this.sql, query));
   }
 
@@ -150,6 +155,10 @@ export class SqliteStore implements RunStore {
 
   getTargets(environment?: string): Promise<TargetState[]> {
     return this.call(() => queries.getTargets(this.sql, environment));
+  }
+
+  liveVersions(environment: string): Promise<Record<string, string | null>> {
+    return this.call(() => queries.liveVersions(this.sql, environment));
   }
 
   phaseDurations(

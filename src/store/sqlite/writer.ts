@@ -5,7 +5,7 @@
  */
 import { MarshalError } from '../../model/errors.js';
 import type { Plan } from '../../model/plan.js';
-import type { NewEvent } from '../../model/run.js';
+import { changesOf, type NewEvent } from '../../model/run.js';
 import type { NewRun } from '../../model/store.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from '../chain.js';
 import {
@@ -33,8 +33,9 @@ const INSERT_EVENT_SQL =
   'INSERT INTO events (seq, run_id, step_id, type, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 
 const INSERT_RUN_SQL = `INSERT INTO runs
-  (id, environment, kind, state, actor, reason, config_digest, created_at, updated_at, ended_at, error)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`;
+  (id, environment, kind, state, actor, reason, config_digest, changes, unchanged, created_at, updated_at,
+   ended_at, error)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`;
 
 const UPSERT_STEP_SQL = `INSERT INTO steps (${STEP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts,
@@ -145,6 +146,8 @@ export class EventWriter {
           r.actor,
           r.reason,
           r.configDigest,
+          JSON.stringify(changesOf(created.plan)),
+          JSON.stringify(created.plan.unchanged),
           r.createdAt,
           r.updatedAt,
         );
