@@ -199,6 +199,20 @@ export interface TargetState {
   updatedAt: number;
 }
 
+/** Targets of one service that run one version and are equally healthy: `status` without the fleet. */
+export interface TargetGroup {
+  environment: string;
+  service: string;
+  version: string | null;
+  healthy: boolean;
+  count: number;
+  /** Their names, in order, when there are at most the asked-for number of them; else null. */
+  targets: string[] | null;
+  /** The newest run that changed one of them, and when the last of them changed. */
+  runId: number;
+  updatedAt: number;
+}
+
 export type LogStream = 'stdout' | 'stderr' | 'info';
 
 export interface LogLine {

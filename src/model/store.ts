@@ -9,6 +9,7 @@ import type { Plan } from './plan.js';
 import type {
   LogLine,
   NewEvent,
+  RunEventType,
   RunRecord,
   RunState,
   RunSummary,
@@ -16,6 +17,7 @@ import type {
   StepState,
   StoredEvent,
   StoredLogLine,
+  TargetGroup,
   TargetState,
 } from './run.js';
 
@@ -49,6 +51,14 @@ export interface RunQuery {
   limit?: number;
 }
 
+/** Which events getEvents returns: after a seq, of one run, of one type, at most so many. */
+export interface EventQuery {
+  runId?: number;
+  afterSeq?: number;
+  type?: RunEventType;
+  limit?: number;
+}
+
 export interface ChainReport {
   ok: boolean;
   events: number;
@@ -78,7 +88,7 @@ export interface RunStore {
   getSteps(runId: number, query?: { states?: StepState[] }): Promise<StepRecord[]>;
   /** How many steps of a run are in each state (states with none are absent). */
   countSteps(runId: number): Promise<Partial<Record<StepState, number>>>;
-  getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]>;
+  getEvents(query: EventQuery): Promise<StoredEvent[]>;
   getLogs(query: {
     runId: number;
     stepId?: string;
@@ -91,6 +101,11 @@ export interface RunStore {
    * when its targets differ or one is unhealthy ("mixed"). Without reading every target.
    */
   liveVersions(environment: string): Promise<Record<string, string | null>>;
+  /**
+   * Targets grouped by environment, service, version and health, ordered by environment,
+   * service and then each group's first target; names listed for groups of at most `namedUpTo`.
+   */
+  targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]>;
   /**
    * Median duration (ms) of steps that did their work and succeeded, by service then phase id
    * (`upload`, `run:migrate`…), for each of `services`, over the environment's 10 newest runs.

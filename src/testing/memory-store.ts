@@ -20,10 +20,12 @@ import {
   type StoredEvent,
   type StoredLogLine,
   summaryOf,
+  type TargetGroup,
   type TargetState,
 } from '../model/run.js';
 import type {
   ChainReport,
+  EventQuery,
   LockHolder,
   LockInfo,
   LockResult,
@@ -48,6 +50,8 @@ import {
 import { MemoryLocks } from './memory-locks.js';
 import {
   clone,
+  groupTargets,
+  liveVersionsOf,
   phaseMedians,
   type StoredRow,
   selectEvents,
@@ -237,7 +241,7 @@ export class MemoryStore implements RunStore {
     return counts;
   }
 
-  async getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]> {
+  async getEvents(query: EventQuery): Promise<StoredEvent[]> {
     this.check();
     return selectEvents(this.events, query);
   }
@@ -257,14 +261,14 @@ export class MemoryStore implements RunStore {
     return selectTargets(this.targets.values(), environment);
   }
 
+  async targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]> {
+    this.check();
+    return groupTargets(selectTargets(this.targets.values(), environment), namedUpTo);
+  }
+
   async liveVersions(environment: string): Promise<Record<string, string | null>> {
     this.check();
-    const live: Record<string, string | null> = {};
-    for (const t of selectTargets(this.targets.values(), environment)) {
-      const version = t.healthy ? t.version : null;
-      live[t.service] = t.service in live && live[t.service] !== version ? null : version;
-    }
-    return live;
+    return liveVersionsOf(selectTargets(this.targets.values(), environment));
   }
 
   async phaseDurations(

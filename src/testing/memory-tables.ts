@@ -5,8 +5,15 @@
  * the SQL stores do in their SELECTs. Plain functions over the tables, so
  * memory-store.ts keeps the state and the write path.
  */
-import type { RunRecord, StepRecord, StoredEvent, StoredLogLine, TargetState } from '../model/run.js';
-import type { RunQuery } from '../model/store.js';
+import type {
+  RunRecord,
+  StepRecord,
+  StoredEvent,
+  StoredLogLine,
+  TargetGroup,
+  TargetState,
+} from '../model/run.js';
+import type { EventQuery, RunQuery } from '../model/store.js';
 import type { ChainRow } from '../store/chain.js';
 import {
   compareText,
@@ -40,13 +47,15 @@ export function selectRuns(runs: Iterable<RunRecord>, query: RunQuery): RunRecor
   return clone(limited(rows, query.limit));
 }
 
-/** getEvents: rows after `afterSeq`, optionally of one run; stepId only where the event has one. */
-export function selectEvents(
-  events: readonly StoredRow[],
-  query: { runId?: number; afterSeq?: number; limit?: number },
-): StoredEvent[] {
+/** getEvents: rows after `afterSeq`, optionally of one run or type; stepId only where the event has one. */
+export function selectEvents(events: readonly StoredRow[], query: EventQuery): StoredEvent[] {
   const after = query.afterSeq ?? 0;
-  const rows = events.filter((e) => e.seq > after && (query.runId === undefined || e.runId === query.runId));
+  const rows = events.filter(
+    (e) =>
+      e.seq > after &&
+      (query.runId === undefined || e.runId === query.runId) &&
+      (query.type === undefined || e.type === query.type),
+  );
   return limited(rows, query.limit).map((r) => {
     const event = {
       seq: r.seq,
@@ -77,6 +86,40 @@ export function selectLogs(
 export function selectTargets(targets: Iterable<TargetState>, environment?: string): TargetState[] {
   const rows = [...targets].filter((t) => environment === undefined || t.environment === environment);
   return clone(rows.sort((a, b) => compareText(targetKey(a), targetKey(b))));
+}
+
+/** liveVersions over targets: per service, the version all run healthy, else null. */
+export function liveVersionsOf(targets: readonly TargetState[]): Record<string, string | null> {
+  const live: Record<string, string | null> = {};
+  for (const t of targets) {
+    const version = t.healthy ? t.version : null;
+    live[t.service] = t.service in live && live[t.service] !== version ? null : version;
+  }
+  return live;
+}
+
+/** targetGroups over targets sorted by environment, service, target (as selectTargets gives them). */
+export function groupTargets(sorted: readonly TargetState[], namedUpTo: number): TargetGroup[] {
+  const groups = new Map<string, TargetGroup & { names: string[] }>();
+  for (const t of sorted) {
+    const key = JSON.stringify([t.environment, t.service, t.version, t.healthy]);
+    const group = groups.get(key);
+    if (group === undefined) {
+      const { environment, service, version, healthy, runId, updatedAt } = t;
+      const first = { environment, service, version, healthy, runId, updatedAt };
+      groups.set(key, { ...first, count: 1, targets: null, names: [t.target] });
+    } else {
+      group.count++;
+      group.names.push(t.target);
+      group.runId = Math.max(group.runId, t.runId);
+      group.updatedAt = Math.max(group.updatedAt, t.updatedAt);
+    }
+  }
+  // Insertion order is by each group's first target within its service, as the SQL orders them.
+  const ordered = [...groups.values()].sort(
+    (a, b) => compareText(a.environment, b.environment) || compareText(a.service, b.service),
+  );
+  return ordered.map(({ names, ...g }) => ({ ...g, targets: names.length <= namedUpTo ? names : null }));
 }
 
 /**

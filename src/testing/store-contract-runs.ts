@@ -168,7 +168,7 @@ export function describeRunsAndEvents(whenOpened: WhenHarnessOpens): void {
       );
     });
 
-    it('getEvents pages by afterSeq and limit, optionally for one run', async () => {
+    it('getEvents pages by afterSeq and limit, optionally for one run or of one type', async () => {
       const a = await store.createRun(newRun());
       const b = await store.createRun(newRun());
       const started = (runId: number, n: number) =>
@@ -180,6 +180,9 @@ export function describeRunsAndEvents(whenOpened: WhenHarnessOpens): void {
       expect(ofA.map((e) => e.stepId)).toEqual(['s/h/1', 's/h/3', 's/h/4']);
       expect((await store.getEvents({ runId: a.id, afterSeq: 5, limit: 10 })).map((e) => e.seq)).toEqual([6]);
       expect(await store.getEvents({ afterSeq: 6 })).toEqual([]);
+      const createdOfA = await store.getEvents({ runId: a.id, type: 'run.created' });
+      expect(createdOfA.map((e) => [e.seq, e.type])).toEqual([[1, 'run.created']]);
+      expect((await store.getEvents({ type: 'step.started', limit: 2 })).map((e) => e.seq)).toEqual([3, 4]);
     });
 
     it('a batch is all or nothing', async () => {

@@ -186,6 +186,51 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     expect(await store.liveVersions('staging')).toEqual({});
   });
 
+  it('targetGroups: targets by service, version and health, named up to a number, counted beyond', async () => {
+    const prod = await store.createRun(newRun('prod'));
+    const dev = await store.createRun(newRun('dev'));
+    const change = (
+      runId: number,
+      at: number,
+      service: string,
+      target: string,
+      version: string,
+      healthy = true,
+    ) =>
+      ({
+        type: 'target.changed',
+        runId,
+        at,
+        data: { service, target, version, previous: '1', healthy },
+      }) as NewEvent;
+    await store.append([
+      change(prod.id, 10, 'web', 'h3', '2'),
+      change(prod.id, 11, 'web', 'h1', '3'),
+      change(prod.id, 12, 'web', 'h2', '2'),
+      change(prod.id, 13, 'web', 'h4', '2'),
+      change(prod.id, 14, 'api', 'h1', '2', false),
+      change(dev.id, 15, 'api', 'h1', '9'),
+    ]);
+    const group = (environment: string, service: string, version: string, healthy: boolean) => ({
+      environment,
+      service,
+      version,
+      healthy,
+    });
+    expect(await store.targetGroups(undefined, 2)).toEqual([
+      { ...group('dev', 'api', '9', true), count: 1, targets: ['h1'], runId: dev.id, updatedAt: 15 },
+      { ...group('prod', 'api', '2', false), count: 1, targets: ['h1'], runId: prod.id, updatedAt: 14 },
+      // Ordered by each group's first target: h1 runs 3, h2 the first of three on 2.
+      { ...group('prod', 'web', '3', true), count: 1, targets: ['h1'], runId: prod.id, updatedAt: 11 },
+      { ...group('prod', 'web', '2', true), count: 3, targets: null, runId: prod.id, updatedAt: 13 },
+    ]);
+    expect((await store.targetGroups('prod', 3)).map((g) => g.targets)).toEqual([
+      ['h1'],
+      ['h1'],
+      ['h2', 'h3', 'h4'],
+    ]);
+  });
+
   it('a step event that carries a target change projects it like target.changed', async () => {
     const { id } = await store.createRun(newRun('prod'));
     const target = { service: 'api', target: 'h1', version: '2', previous: '1' };

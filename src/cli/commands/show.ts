@@ -15,7 +15,7 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
     const steps = planSteps(record.plan, await store.getSteps(runId));
     // Analyses keep every measurement in the event log, with the step they belong to.
     const measurements: Record<string, Measurement[]> = {};
-    for (const event of await store.getEvents({ runId })) {
+    for (const event of await store.getEvents({ runId, type: 'analysis.measurement' })) {
       if (event.type !== 'analysis.measurement' || event.stepId === undefined) continue;
       const list = measurements[event.stepId] ?? [];
       list.push(event.data.measurement);

@@ -1,21 +1,52 @@
-import type { TargetState } from '../../model/run.js';
+import type { TargetGroup, TargetState } from '../../model/run.js';
 import { checkEnvironment, openExistingStore } from '../context.js';
 import { color, type GlobalOptions, print, printJson, table } from '../output.js';
 import { stateText } from '../render/run.js';
 
-/** One line per environment × service: the live version, or each version with its targets when mixed. */
-function versionsOf(targets: TargetState[]): string {
-  const byVersion = new Map<string, string[]>();
-  for (const t of targets) {
-    // A target a run failed on (or is changing) shows as unhealthy: it is redeployed by the next deploy.
-    const v = `${t.version ?? '—'}${t.healthy ? '' : ' (unhealthy)'}`;
-    byVersion.set(v, [...(byVersion.get(v) ?? []), t.target]);
+/** Mixed versions name their targets up to this many; beyond, they are counted (fleets of thousands). */
+const NAMED_TARGETS = 5;
+
+/** One service's version column: its live version, or each version with its targets when mixed. */
+export function versionsOf(groups: readonly TargetGroup[]): string {
+  // A target a run failed on (or is changing) shows as unhealthy: it is redeployed by the next deploy.
+  const label = (g: TargetGroup) => `${g.version ?? '—'}${g.healthy ? '' : ' (unhealthy)'}`;
+  const [only] = groups;
+  if (groups.length === 1 && only !== undefined)
+    return only.healthy ? color.bold(label(only)) : color.red(label(only));
+  const described = groups.map(
+    (g) => `${label(g)} (${g.targets === null ? `${g.count} targets` : g.targets.join(', ')})`,
+  );
+  return color.yellow(described.join(', '));
+}
+
+/** The text table: one row per environment × service, from the store's groups of targets. */
+function serviceRows(groups: readonly TargetGroup[]): string[][] {
+  const byService = new Map<string, TargetGroup[]>();
+  for (const g of groups) {
+    const key = `${g.environment}\u0000${g.service}`;
+    const list = byService.get(key);
+    if (list === undefined) byService.set(key, [g]);
+    else list.push(g);
   }
-  if (byVersion.size === 1) {
-    const only = [...byVersion.keys()][0] as string;
-    return only.endsWith('(unhealthy)') ? color.red(only) : color.bold(only);
-  }
-  return color.yellow([...byVersion].map(([v, hosts]) => `${v} (${hosts.join(', ')})`).join(', '));
+  return [...byService.values()].map((gs) => {
+    const first = gs[0] as TargetGroup;
+    let count = 0;
+    let runId = first.runId;
+    let updated = first.updatedAt;
+    for (const g of gs) {
+      count += g.count;
+      runId = Math.max(runId, g.runId);
+      updated = Math.max(updated, g.updatedAt);
+    }
+    return [
+      first.environment,
+      first.service,
+      versionsOf(gs),
+      String(count),
+      `#${runId}`,
+      new Date(updated).toISOString(),
+    ];
+  });
 }
 
 export async function run(globals: GlobalOptions, environment: string | undefined): Promise<number> {
@@ -27,19 +58,21 @@ export async function run(globals: GlobalOptions, environment: string | undefine
     return 0;
   }
   try {
-    const targets = await store.getTargets(environment);
     const active = await store.listRuns({
       ...(environment ? { environment } : {}),
       states: ['pending', 'running', 'waiting', 'rolling_back'],
     });
-    const groups = new Map<string, TargetState[]>();
-    for (const t of targets) {
-      const key = `${t.environment}\u0000${t.service}`;
-      groups.set(key, [...(groups.get(key) ?? []), t]);
-    }
     if (globals.json) {
+      // Every target, as asked; the text table below reads only their groups.
+      const services = new Map<string, TargetState[]>();
+      for (const t of await store.getTargets(environment)) {
+        const key = `${t.environment}\u0000${t.service}`;
+        const list = services.get(key);
+        if (list === undefined) services.set(key, [t]);
+        else list.push(t);
+      }
       printJson({
-        services: [...groups.values()].map((ts) => ({
+        services: [...services.values()].map((ts) => ({
           environment: ts[0]?.environment,
           service: ts[0]?.service,
           targets: ts.map((t) => ({
@@ -60,23 +93,10 @@ export async function run(globals: GlobalOptions, environment: string | undefine
       });
       return 0;
     }
-    if (groups.size === 0)
+    const rows = serviceRows(await store.targetGroups(environment, NAMED_TARGETS));
+    if (rows.length === 0)
       print(environment ? `nothing deployed to ${environment} yet` : 'nothing deployed yet');
-    else {
-      const rows = [...groups.values()].map((ts) => {
-        const first = ts[0] as TargetState;
-        const updated = Math.max(...ts.map((t) => t.updatedAt));
-        return [
-          first.environment,
-          first.service,
-          versionsOf(ts),
-          String(ts.length),
-          `#${Math.max(...ts.map((t) => t.runId))}`,
-          new Date(updated).toISOString(),
-        ];
-      });
-      print(table(rows, ['ENVIRONMENT', 'SERVICE', 'VERSION', 'TARGETS', 'RUN', 'UPDATED']));
-    }
+    else print(table(rows, ['ENVIRONMENT', 'SERVICE', 'VERSION', 'TARGETS', 'RUN', 'UPDATED']));
     for (const r of active)
       print(`\nactive: run #${r.id} ${stateText(r.state)} in ${r.environment} (${r.actor})`);
     return 0;

@@ -6,9 +6,10 @@ import type {
   StepState,
   StoredEvent,
   StoredLogLine,
+  TargetGroup,
   TargetState,
 } from '../../model/run.js';
-import type { ChainReport, RunQuery } from '../../model/store.js';
+import type { ChainReport, EventQuery, RunQuery } from '../../model/store.js';
 import { type ChainRow, verifyPlans, verifyRows } from '../chain.js';
 import {
   ALREADY_DONE_NOTE,
@@ -93,15 +94,16 @@ export function countSteps(sql: Statements, runId: number): Partial<Record<StepS
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
 
-export function getEvents(
-  sql: Statements,
-  query: { runId?: number; afterSeq?: number; limit?: number },
-): StoredEvent[] {
+export function getEvents(sql: Statements, query: EventQuery): StoredEvent[] {
   const conditions = ['seq > ?'];
   const params: unknown[] = [query.afterSeq ?? 0];
   if (query.runId !== undefined) {
     conditions.push('run_id = ?');
     params.push(query.runId);
+  }
+  if (query.type !== undefined) {
+    conditions.push('type = ?');
+    params.push(query.type);
   }
   return sql
     .get<EventRow>(`SELECT * FROM events ${where(conditions)} ORDER BY seq LIMIT ?`)
@@ -137,6 +139,42 @@ export function liveVersions(sql: Statements, environment: string): Record<strin
     )
     .all(environment);
   return Object.fromEntries(rows.map((r) => [r.service, r.version]));
+}
+
+export function targetGroups(
+  sql: Statements,
+  environment: string | undefined,
+  namedUpTo: number,
+): TargetGroup[] {
+  const rows = sql
+    .get<{
+      environment: string;
+      service: string;
+      version: string | null;
+      healthy: number;
+      count: number;
+      targets: string | null;
+      run_id: number;
+      updated_at: number;
+    }>(
+      `SELECT environment, service, version, healthy, COUNT(*) AS count,
+         CASE WHEN COUNT(*) <= ? THEN json_group_array(target ORDER BY target) END AS targets,
+         MAX(run_id) AS run_id, MAX(updated_at) AS updated_at
+       FROM targets ${environment === undefined ? '' : 'WHERE environment = ?'}
+       GROUP BY environment, service, version, healthy
+       ORDER BY environment, service, MIN(target)`,
+    )
+    .all(...(environment === undefined ? [namedUpTo] : [namedUpTo, environment]));
+  return rows.map((r) => ({
+    environment: r.environment,
+    service: r.service,
+    version: r.version,
+    healthy: r.healthy === 1,
+    count: r.count,
+    targets: r.targets === null ? null : (JSON.parse(r.targets) as string[]),
+    runId: r.run_id,
+    updatedAt: r.updated_at,
+  }));
 }
 
 export function getTargets(sql: Statements, environment?: string): TargetState[] {

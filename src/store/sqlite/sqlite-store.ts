@@ -17,10 +17,12 @@ import type {
   StepState,
   StoredEvent,
   StoredLogLine,
+  TargetGroup,
   TargetState,
 } from '../../model/run.js';
 import type {
   ChainReport,
+  EventQuery,
   LockHolder,
   LockInfo,
   LockResult,
@@ -140,7 +142,7 @@ export class SqliteStore implements RunStore {
     return this.call(() => queries.countSteps(this.sql, runId));
   }
 
-  getEvents(query: { runId?: number; afterSeq?: number; limit?: number }): Promise<StoredEvent[]> {
+  getEvents(query: EventQuery): Promise<StoredEvent[]> {
     return this.call(() => queries.getEvents(this.sql, query));
   }
 
@@ -159,6 +161,10 @@ export class SqliteStore implements RunStore {
 
   liveVersions(environment: string): Promise<Record<string, string | null>> {
     return this.call(() => queries.liveVersions(this.sql, environment));
+  }
+
+  targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]> {
+    return this.call(() => queries.targetGroups(this.sql, environment, namedUpTo));
   }
 
   phaseDurations(
