@@ -80,6 +80,22 @@ export const newRun = (environment = 'prod', at = 1000): NewRun => ({
   at,
 });
 
+/** A `target.changed` event: `target` of `service` now runs `version` (null: the target is gone). */
+export const targetChanged = (
+  runId: number,
+  at: number,
+  service: string,
+  target: string,
+  version: string | null,
+  healthy?: boolean,
+): NewEvent =>
+  ({
+    type: 'target.changed',
+    runId,
+    at,
+    data: { service, target, version, previous: '1', ...(healthy === undefined ? {} : { healthy }) },
+  }) as NewEvent;
+
 /** A command failure, for failed steps and runs. */
 export const boom: SerializedError = { code: 'COMMAND_FAILED', message: 'exit 1', details: { exitCode: 1 } };
 

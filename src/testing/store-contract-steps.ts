@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewEvent, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import { PHASE_SAMPLES_PER_SERVICE } from '../store/projection.js';
-import { boom, newRun, step, type WhenHarnessOpens } from './store-contract-fixtures.js';
+import { boom, newRun, step, targetChanged, type WhenHarnessOpens } from './store-contract-fixtures.js';
 
 export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void {
   let store: RunStore;
@@ -117,13 +117,7 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
   it('target.changed upserts the target of the run environment; a null version deletes it', async () => {
     const prod = await store.createRun(newRun('prod'));
     const dev = await store.createRun(newRun('dev'));
-    const change = (runId: number, at: number, service: string, target: string, version: string | null) =>
-      ({
-        type: 'target.changed',
-        runId,
-        at,
-        data: { service, target, version, previous: '1' },
-      }) as NewEvent;
+    const change = targetChanged;
     await store.append([
       change(prod.id, 10, 'web', 'h2', '2'),
       change(prod.id, 11, 'api', 'h1', '2'),
@@ -167,12 +161,7 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     const prod = await store.createRun(newRun('prod'));
     const dev = await store.createRun(newRun('dev'));
     const change = (runId: number, service: string, target: string, version: string, healthy = true) =>
-      ({
-        type: 'target.changed',
-        runId,
-        at: 10,
-        data: { service, target, version, previous: '1', healthy },
-      }) as NewEvent;
+      targetChanged(runId, 10, service, target, version, healthy);
     await store.append([
       change(prod.id, 'api', 'h1', '2'),
       change(prod.id, 'api', 'h2', '2'),
@@ -189,20 +178,7 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
   it('targetGroups: targets by service, version and health, named up to a number, counted beyond', async () => {
     const prod = await store.createRun(newRun('prod'));
     const dev = await store.createRun(newRun('dev'));
-    const change = (
-      runId: number,
-      at: number,
-      service: string,
-      target: string,
-      version: string,
-      healthy = true,
-    ) =>
-      ({
-        type: 'target.changed',
-        runId,
-        at,
-        data: { service, target, version, previous: '1', healthy },
-      }) as NewEvent;
+    const change = targetChanged;
     await store.append([
       change(prod.id, 10, 'web', 'h3', '2'),
       change(prod.id, 11, 'web', 'h1', '3'),
