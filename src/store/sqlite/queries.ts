@@ -253,32 +253,35 @@ export function phaseDurations(
   return mediansByPhase(samples);
 }
 
-/** Walks the whole log in seq order (streamed, not loaded) inside one read snapshot. */
+/** Events read per query by verifyChain: a page costs one native call, a row of iterate() one each. */
+const VERIFY_PAGE = 10_000;
+
+type ChainCells = [number, number, string | null, string, number, string, string, string];
+
+/** Walks the whole log in seq order (a page at a time, not loaded whole) inside one read snapshot. */
 export function verifyChain(sql: Statements): ChainReport {
   return sql.db.transaction(() => {
     const head =
       sql.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq ?? 0;
-    const rows = sql.get<EventRow>('SELECT * FROM events ORDER BY seq').iterate();
+    // raw() (arrays) stays set on the cached statement: no other query has this text.
+    const page = sql
+      .get(
+        `SELECT seq, run_id, step_id, type, at, data, prev_hash, hash FROM events
+         WHERE seq > ? ORDER BY seq LIMIT ${VERIFY_PAGE}`,
+      )
+      .raw();
     const chainRows = (function* (): Generator<ChainRow> {
-      for (const r of rows) {
-        yield {
-          seq: r.seq,
-          runId: r.run_id,
-          stepId: r.step_id,
-          type: r.type,
-          at: r.at,
-          dataJson: r.data,
-          prevHash: r.prev_hash,
-          hash: r.hash,
-        };
+      let after = 0;
+      for (;;) {
+        const rows = page.all(after) as ChainCells[];
+        for (const [seq, runId, stepId, type, at, dataJson, prevHash, hash] of rows)
+          yield { seq, runId, stepId, type, at, dataJson, prevHash, hash };
+        const last = rows[rows.length - 1];
+        if (last === undefined || rows.length < VERIFY_PAGE) return;
+        after = last[0];
       }
     })();
-    let result: ReturnType<typeof verifyRows>;
-    try {
-      result = verifyRows(chainRows, head);
-    } finally {
-      rows.return?.();
-    }
+    const result = verifyRows(chainRows, head);
     const created = sql
       .get<{ seq: number; run_id: number; data: string }>(
         "SELECT seq, run_id, data FROM events WHERE type = 'run.created' ORDER BY seq",

@@ -173,6 +173,27 @@ describe('SqliteStore', () => {
     await b.close();
   });
 
+  it('verifies a log longer than the page it reads at a time, and finds a change past the first page', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = SqliteStore.open(path);
+    try {
+      const run = await store.createRun(newRun());
+      const events = Array.from({ length: 25_000 }, (_, i) => ({
+        type: 'step.started' as const,
+        runId: run.id,
+        stepId: `s/h${i}/run`,
+        at: i,
+        data: { attempt: 1 },
+      }));
+      await store.append(events);
+      expect(await store.verifyChain()).toEqual({ ok: true, events: 25_001 });
+      raw(path, (db) => db.prepare('UPDATE events SET at = at + 1 WHERE seq = 22222').run());
+      expect(await store.verifyChain()).toMatchObject({ ok: false, problem: { seq: 22222 } });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps every acknowledged write when the writing process is killed', async () => {
     const dir = tempDir();
     const path = join(dir, 'state.db');
