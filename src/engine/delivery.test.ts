@@ -63,7 +63,8 @@ function setup(strategy: object, verdicts: Record<string, ('passed' | 'failed' |
     const outcome = await startRun(
       deps,
       'dev',
-      async (): Promise<Plan> => buildPlan(p, { environment: 'dev', version }, await store.getTargets('dev')),
+      async (): Promise<Plan> =>
+        buildPlan(p, { environment: 'dev', version }, await store.liveTargets('dev')),
     );
     if (outcome === null) throw new Error('nothing to change');
     return outcome;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../model/plan.js';
-import { exitCodeForRunState } from '../model/run.js';
+import { exitCodeForRunState, liveTargetsOf } from '../model/run.js';
 import { buildPlan, type PlanRequest } from '../plan/index.js';
 import { RecordingClock } from '../testing/clock.js';
 import { FakeProvider, type Script } from '../testing/fake-provider.js';
@@ -40,7 +40,7 @@ function setup(raw: object = shop, scripts: Record<string, Script> = {}, request
     leaseMs: 60_000,
   };
   const plan = (more: Partial<PlanRequest> = {}): Plan =>
-    buildPlan(project, { environment: 'dev', version: 'v2', ...request, ...more }, []);
+    buildPlan(project, { environment: 'dev', version: 'v2', ...request, ...more }, {});
   return { project, store, provider, clock, deps, plan };
 }
 
@@ -210,11 +210,11 @@ describe('engine: failure, skip, rollback', () => {
 
   it('restores the previous version, not nothing, on a later deploy', async () => {
     const { deps, store, project, provider } = setup();
-    const first = buildPlan(project, { environment: 'dev', version: 'v1' }, []);
+    const first = buildPlan(project, { environment: 'dev', version: 'v1' }, {});
     await startRun(deps, first);
     provider.done.clear();
     const failing = new FakeProvider({ 'web/app-1/start': { failTimes: 1 } });
-    const second = buildPlan(project, { environment: 'dev', version: 'v2' }, await store.getTargets('dev'));
+    const second = buildPlan(project, { environment: 'dev', version: 'v2' }, await store.liveTargets('dev'));
     const outcome = await startRun({ ...deps, providers: () => failing }, second);
     expect(outcome.state).toBe('rolled_back');
     const restores = failing.calls.filter((c) => c.phase === 'apply' && c.action.kind === 'restore');
@@ -249,7 +249,7 @@ describe('engine: failure, skip, rollback', () => {
       healthy: false,
     });
     // Deploying v2 again redeploys the unhealthy target, not the healthy ones.
-    const again = buildPlan(testProject(shop), { environment: 'dev', version: 'v2' }, targets);
+    const again = buildPlan(testProject(shop), { environment: 'dev', version: 'v2' }, liveTargetsOf(targets));
     expect(again.services.find((s) => s.name === 'api')?.targets.map((t) => t.host.name)).toContain('app-1');
     expect(again.services.find((s) => s.name === 'db')).toBeUndefined();
   });

@@ -27,7 +27,7 @@ async function history(runs: { request: Partial<PlanRequest>; scripts?: Record<s
       leaseMs: 60_000,
     };
     await startRun(deps, 'dev', async () =>
-      buildPlan(project, { environment: 'dev', ...request }, await store.getTargets('dev')),
+      buildPlan(project, { environment: 'dev', ...request }, await store.liveTargets('dev')),
     );
   }
   return store;

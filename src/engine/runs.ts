@@ -41,12 +41,12 @@ export async function planDeploy(
   project: Project,
   request: PlanRequest,
 ): Promise<Plan> {
-  const current = await deps.store.getTargets(request.environment);
+  const live = await deps.store.liveTargets(request.environment);
   const history: PhaseHistory =
     project.config.environments[request.environment] === undefined || request.estimate === false
       ? {}
       : await deps.store.phaseDurations(request.environment, Object.keys(project.config.services));
-  return buildPlan(project, request, current, history);
+  return buildPlan(project, request, live, history);
 }
 
 async function underLease<T>(

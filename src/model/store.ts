@@ -7,6 +7,7 @@
  */
 import type { Plan } from './plan.js';
 import type {
+  LiveTargets,
   LogLine,
   NewEvent,
   RunEventType,
@@ -101,6 +102,8 @@ export interface RunStore {
    * when its targets differ or one is unhealthy ("mixed"). Without reading every target.
    */
   liveVersions(environment: string): Promise<Record<string, string | null>>;
+  /** Every target of the environment, by service, as parallel arrays (see ServiceTargets). */
+  liveTargets(environment: string): Promise<LiveTargets>;
   /**
    * Targets grouped by environment, service, version and health, ordered by environment,
    * service and then each group's first target; names listed for groups of at most `namedUpTo`.

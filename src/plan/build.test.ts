@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TargetState } from '../model/run.js';
+import { liveTargetsOf, type TargetState } from '../model/run.js';
 import { appService, testProject } from '../testing/project.js';
 import { buildPlan } from './build.js';
 import { buildDeployGraph, buildRollbackGraph, STEP } from './graph.js';
@@ -43,7 +43,7 @@ const live = (service: string, target: string, version: string): TargetState => 
 
 describe('buildPlan', () => {
   it('plans every service with hosts, in needs order, from nothing to the desired version', () => {
-    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, []);
+    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, {});
     expect(plan.services.map((s) => s.name)).toEqual(['db', 'api', 'cache', 'web']);
     expect(plan.services[0]).toMatchObject({ from: null, to: 'v2', needs: [] });
     expect(plan.services[3]?.needs).toEqual(['cache']);
@@ -68,7 +68,7 @@ describe('buildPlan', () => {
       live('cache', 'a-2', 'v2'),
       live('api', 'a-1', 'v2'),
     ];
-    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, current);
+    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, liveTargetsOf(current));
     expect(plan.services.map((s) => s.name)).toEqual(['api', 'web']);
     expect(plan.services[0]?.targets.map((t) => t.host.name)).toEqual(['a-2']);
     expect(plan.services[0]?.unchangedTargets).toEqual(['a-1']);
@@ -78,40 +78,42 @@ describe('buildPlan', () => {
   });
 
   it('takes --set over --version over the configured version', () => {
-    const plan = buildPlan(project, { environment: 'dev', version: 'v5', set: { api: 'v7' } }, []);
+    const plan = buildPlan(project, { environment: 'dev', version: 'v5', set: { api: 'v7' } }, {});
     expect(Object.fromEntries(plan.services.map((s) => [s.name, s.to]))).toEqual({
       db: 'v5',
       api: 'v7',
       cache: 'v5',
       web: 'v5',
     });
-    const onlyDb = buildPlan(project, { environment: 'dev', services: ['db'] }, []);
+    const onlyDb = buildPlan(project, { environment: 'dev', services: ['db'] }, {});
     expect(onlyDb.services.map((s) => `${s.name}@${s.to}`)).toEqual(['db@v1']);
   });
 
   it('rejects bad requests with an argument error that names the problem', () => {
-    expect(() => buildPlan(project, { environment: 'stagin', version: 'v1' }, [])).toThrow(
+    expect(() => buildPlan(project, { environment: 'stagin', version: 'v1' }, {})).toThrow(
       /unknown environment "stagin"/,
     );
-    expect(() => buildPlan(project, { environment: 'dev', services: ['apx'], version: 'v1' }, [])).toThrow(
+    expect(() => buildPlan(project, { environment: 'dev', services: ['apx'], version: 'v1' }, {})).toThrow(
       /unknown service "apx"/,
     );
-    expect(() => buildPlan(project, { environment: 'prod', services: ['api'], version: 'v1' }, [])).toThrow(
+    expect(() => buildPlan(project, { environment: 'prod', services: ['api'], version: 'v1' }, {})).toThrow(
       /no hosts in prod/,
     );
-    expect(() => buildPlan(project, { environment: 'dev' }, [])).toThrow(/no version for service "api"/);
-    expect(() => buildPlan(project, { environment: 'dev', version: '../etc' }, [])).toThrow(
+    expect(() => buildPlan(project, { environment: 'dev' }, {})).toThrow(/no version for service "api"/);
+    expect(() => buildPlan(project, { environment: 'dev', version: '../etc' }, {})).toThrow(
       /invalid version/,
     );
-    expect(() => buildPlan(project, { environment: 'prod', version: 'v1', set: { api: 'v2' } }, [])).toThrow(
+    expect(() => buildPlan(project, { environment: 'prod', version: 'v1', set: { api: 'v2' } }, {})).toThrow(
       /not a selected service/,
     );
   });
 
   it('renders commands with shell-quoted values and the target scope', () => {
-    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, [
-      live('db', 'db-1', "v1'; rm -rf /"),
-    ]);
+    const plan = buildPlan(
+      project,
+      { environment: 'dev', version: 'v2' },
+      liveTargetsOf([live('db', 'db-1', "v1'; rm -rf /")]),
+    );
     const db = plan.services[0];
     const migrate = db?.phases[1];
     if (!db || !migrate) throw new Error('no db plan');
@@ -123,7 +125,7 @@ describe('buildPlan', () => {
 
 describe('run graphs', () => {
   it('has one vertex per target and phase, plus a gate per service', () => {
-    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, []);
+    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, {});
     const graph = buildDeployGraph(plan);
     const steps = [...graph.kind].filter((k) => k === STEP).length;
     expect(steps).toBe(5 + 4 * 2 * 3);
@@ -134,7 +136,7 @@ describe('run graphs', () => {
   });
 
   it('orders rollback in reverse needs: dependents first', () => {
-    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, []);
+    const plan = buildPlan(project, { environment: 'dev', version: 'v2' }, {});
     const touched = new Map([
       [0, [0]],
       [1, [0, 1]],

@@ -13,7 +13,7 @@ import {
   type PlannedTarget,
 } from '../model/plan.js';
 import type { Project } from '../model/project.js';
-import type { TargetState } from '../model/run.js';
+import type { LiveTargets } from '../model/run.js';
 import { isValidVersion } from '../model/version.js';
 import { deliveryOf } from './delivery.js';
 import { estimatePlan, type PhaseHistory } from './estimate.js';
@@ -166,7 +166,7 @@ export function checkRequest(project: Project, request: PlanRequest): string[] {
 export function buildPlan(
   project: Project,
   request: PlanRequest,
-  current: readonly TargetState[],
+  live: LiveTargets,
   history: PhaseHistory = {},
 ): Plan {
   const { config } = project;
@@ -174,19 +174,19 @@ export function buildPlan(
   const selected = checkRequest(project, request);
   const env = config.environments[envName];
   if (env === undefined) throw new MarshalError('INTERNAL', `environment ${envName} vanished`);
-  // By service, then target: no key to build per target (a fleet may have 200,000 of them).
-  const liveByService = new Map<string, Map<string, TargetState>>();
-  for (const t of current) {
-    if (t.environment !== envName) continue;
-    let targets = liveByService.get(t.service);
-    if (targets === undefined) {
-      targets = new Map();
-      liveByService.set(t.service, targets);
+  // Per service, where each live target sits in its arrays: no key to build per target (a fleet
+  // may have 200,000 of them).
+  const positions = new Map<string, Map<string, number>>();
+  const positionsOf = (service: string): Map<string, number> => {
+    let byTarget = positions.get(service);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      const targets = live[service]?.targets ?? [];
+      for (let i = 0; i < targets.length; i++) byTarget.set(targets[i] as string, i);
+      positions.set(service, byTarget);
     }
-    targets.set(t.target, t);
-  }
-  const none = new Map<string, TargetState>();
-  const liveOf = (service: string) => liveByService.get(service) ?? none;
+    return byTarget;
+  };
 
   const changing: { name: string; to: string; targets: PlannedTarget[]; unchanged: string[] }[] = [];
   const unchanged: Plan['unchanged'] = [];
@@ -206,12 +206,13 @@ export function buildPlan(
     const to = resolveVersion(project, request, name);
     const targets: PlannedTarget[] = [];
     const same: string[] = [];
-    const live = liveOf(name);
+    const state = live[name];
+    const at = positionsOf(name);
     for (const host of hostsOf(name)) {
-      const state = live.get(host.name);
-      const from = state?.version ?? null;
+      const i = at.get(host.name);
+      const from = i === undefined ? null : (state?.versions[i] ?? null);
       // A target a failed or interrupted run left unhealthy is deployed again, even at the same version.
-      if (from === to && state?.healthy !== false) same.push(host.name);
+      if (from === to && (i === undefined || state?.healthy[i] !== false)) same.push(host.name);
       else targets.push({ host, from });
     }
     if (targets.length === 0) unchanged.push({ service: name, version: to });
@@ -243,7 +244,10 @@ export function buildPlan(
         envName,
         c.name,
         svc,
-        hostsOf(c.name).map((h) => liveOf(c.name).get(h.name)),
+        hostsOf(c.name).map((h) => {
+          const i = positionsOf(c.name).get(h.name);
+          return i === undefined ? null : (live[c.name]?.slots[i] ?? null);
+        }),
       ),
       maxFailures: strategy?.type === 'rolling' ? failureBudget(c.targets.length, strategy.maxFailures) : 0,
     };

@@ -7,15 +7,14 @@
 import { MarshalError } from '../model/errors.js';
 import type { Delivery, DeliveryStep } from '../model/plan.js';
 import type { Slot } from '../model/provider.js';
-import type { TargetState } from '../model/run.js';
 import type { Config, ServiceConfig } from '../model/schema.js';
 
 /** A delivery step before it has an id. */
 type StepSpec = DeliveryStep extends infer T ? (T extends DeliveryStep ? Omit<T, 'id'> : never) : never;
 
-function mostCommonSlot(states: readonly (TargetState | undefined)[]): Slot | null {
-  const blue = states.filter((s) => s?.slot === 'blue').length;
-  const green = states.filter((s) => s?.slot === 'green').length;
+function mostCommonSlot(slots: readonly (Slot | null)[]): Slot | null {
+  const blue = slots.filter((s) => s === 'blue').length;
+  const green = slots.filter((s) => s === 'green').length;
   if (blue === 0 && green === 0) return null;
   return blue >= green ? 'blue' : 'green';
 }
@@ -48,7 +47,8 @@ export function deliveryOf(
   environment: string,
   service: string,
   svc: ServiceConfig,
-  current: readonly (TargetState | undefined)[],
+  /** The slot each target serves from now (null: none, or not deployed yet). */
+  currentSlots: readonly (Slot | null)[],
 ): Delivery | null {
   const strategy = svc.strategy;
   if (strategy?.type !== 'blue-green' && strategy?.type !== 'canary') return null;
@@ -62,7 +62,7 @@ export function deliveryOf(
       },
     );
   }
-  const fromSlot = mostCommonSlot(current);
+  const fromSlot = mostCommonSlot(currentSlots);
   const slot: Slot = fromSlot === 'blue' ? 'green' : 'blue';
   let steps: StepSpec[];
   if (strategy.type === 'blue-green') {

@@ -11,7 +11,9 @@
 import { hostname } from 'node:os';
 import { MarshalError } from '../model/errors.js';
 import {
+  type LiveTargets,
   type LogLine,
+  liveTargetsOf,
   type NewEvent,
   type RunRecord,
   type RunSummary,
@@ -259,6 +261,11 @@ export class MemoryStore implements RunStore {
   async getTargets(environment?: string): Promise<TargetState[]> {
     this.check();
     return selectTargets(this.targets.values(), environment);
+  }
+
+  async liveTargets(environment: string): Promise<LiveTargets> {
+    this.check();
+    return liveTargetsOf(selectTargets(this.targets.values(), environment));
   }
 
   async targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]> {

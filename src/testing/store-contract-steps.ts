@@ -175,6 +175,33 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
     expect(await store.liveVersions('staging')).toEqual({});
   });
 
+  it('liveTargets: per service, its targets with their versions, health and slots, aligned', async () => {
+    const prod = await store.createRun(newRun('prod'));
+    const dev = await store.createRun(newRun('dev'));
+    await store.append([
+      targetChanged(prod.id, 10, 'web', 'h2', '3'),
+      targetChanged(prod.id, 11, 'web', 'h1', '2', false),
+      targetChanged(prod.id, 12, 'api', 'h9', '2'),
+      targetChanged(dev.id, 13, 'api', 'h1', '9'),
+      {
+        ...targetChanged(prod.id, 14, 'web', 'h3', '3'),
+        data: { service: 'web', target: 'h3', version: '3', previous: '2', slot: 'green' },
+      } as NewEvent,
+    ]);
+    const live = await store.liveTargets('prod');
+    expect(Object.keys(live).sort()).toEqual(['api', 'web']);
+    expect(live.api).toEqual({ targets: ['h9'], versions: ['2'], healthy: [true], slots: [null] });
+    // Any order, as long as the four arrays line up target by target.
+    const web = live.web;
+    const rows = web?.targets.map((t, i) => [t, web.versions[i], web.healthy[i], web.slots[i]]);
+    expect(rows?.sort()).toEqual([
+      ['h1', '2', false, null],
+      ['h2', '3', true, null],
+      ['h3', '3', true, 'green'],
+    ]);
+    expect(await store.liveTargets('staging')).toEqual({});
+  });
+
   it('targetGroups: targets by service, version and health, named up to a number, counted beyond', async () => {
     const prod = await store.createRun(newRun('prod'));
     const dev = await store.createRun(newRun('dev'));

@@ -21,7 +21,7 @@ export async function run(globals: GlobalOptions, environment: string, flags: De
   } catch (error) {
     // No history yet: plan against an empty state without creating the store.
     if (!(error instanceof MarshalError && error.code === 'NOT_FOUND')) throw error;
-    plan = buildPlan(project, request, []);
+    plan = buildPlan(project, request, {});
   }
   if (globals.json) printJson({ changes: plan.services.length > 0, plan });
   else print(renderPlan(plan, globals.verbose));

@@ -1,7 +1,9 @@
 /** The read side of the SQLite store: plain queries over the projections and the log. */
 import type {
+  LiveTargets,
   RunRecord,
   RunSummary,
+  ServiceTargets,
   StepRecord,
   StepState,
   StoredEvent,
@@ -139,6 +141,29 @@ export function liveVersions(sql: Statements, environment: string): Record<strin
     )
     .all(environment);
   return Object.fromEntries(rows.map((r) => [r.service, r.version]));
+}
+
+export function liveTargets(sql: Statements, environment: string): LiveTargets {
+  // One row per service, its columns as JSON arrays built by SQLite: JSON.parse makes 10,000
+  // strings far sooner than better-sqlite3 makes 10,000 rows. The four aggregates see the rows
+  // in the same order, so the arrays line up.
+  const rows = sql
+    .get<{ service: string; targets: string; versions: string; healthy: string; slots: string }>(
+      `SELECT service, json_group_array(target) AS targets, json_group_array(version) AS versions,
+         json_group_array(healthy) AS healthy, json_group_array(slot) AS slots
+       FROM targets WHERE environment = ? GROUP BY service`,
+    )
+    .all(environment);
+  const live: LiveTargets = {};
+  for (const r of rows) {
+    live[r.service] = {
+      targets: JSON.parse(r.targets) as string[],
+      versions: JSON.parse(r.versions) as (string | null)[],
+      healthy: (JSON.parse(r.healthy) as number[]).map((h) => h === 1),
+      slots: JSON.parse(r.slots) as ServiceTargets['slots'],
+    };
+  }
+  return live;
 }
 
 export function targetGroups(

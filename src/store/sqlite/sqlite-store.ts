@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { MarshalError } from '../../model/errors.js';
 import type {
+  LiveTargets,
   LogLine,
   NewEvent,
   RunRecord,
@@ -161,6 +162,10 @@ export class SqliteStore implements RunStore {
 
   liveVersions(environment: string): Promise<Record<string, string | null>> {
     return this.call(() => queries.liveVersions(this.sql, environment));
+  }
+
+  liveTargets(environment: string): Promise<LiveTargets> {
+    return this.call(() => queries.liveTargets(this.sql, environment));
   }
 
   targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]> {
