@@ -57,6 +57,9 @@ export async function scaleBenchmarks(root, outDir, { smoke }) {
   const upgrade = measure(root, dir, [...cli, 'deploy', 'bench', '--version', 'v2', '-q']);
   // And back: rollback reads the history of succeeded runs to choose the release (v1).
   const rollback = measure(root, dir, [...cli, 'rollback', 'bench', '-q']);
+  // What is read most often at that size: the fleet's status and the history.
+  const status = measure(root, dir, [...cli, 'status', 'bench']);
+  const history = measure(root, dir, [...cli, 'history', 'bench']);
   // A warm-up, then the median of three: one pass is at the mercy of the disk's mood.
   const throughput = async (name, batch, total) => {
     await eventThroughput(root, join(outDir, name), batch, Math.min(total, 1_000));
@@ -71,6 +74,7 @@ export async function scaleBenchmarks(root, outDir, { smoke }) {
     [`plan of its upgrade v1 → v2 (every target live, with history; median of 3)`]: `${plans[1].toFixed(2)} s`,
     [`simulated upgrade v1 → v2 (${services * hosts} steps)`]: `${upgrade.wall.toFixed(1)} s, peak RSS ${upgrade.rssMiB.toFixed(0)} MiB`,
     [`simulated rollback v2 → v1 (${services * hosts} steps)`]: `${rollback.wall.toFixed(1)} s, peak RSS ${rollback.rssMiB.toFixed(0)} MiB`,
+    [`status of the ${services * hosts} targets, then history`]: `${status.wall.toFixed(2)} s, ${history.wall.toFixed(2)} s`,
     'durable events/s, one commit per event (median of 3)': `${perEvent}`,
     'durable events/s, group commit of 50 (median of 3)': `${batched}`,
   };
