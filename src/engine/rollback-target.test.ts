@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { TargetGroup } from '../model/run.js';
 import { buildPlan, type PlanRequest } from '../plan/index.js';
 import { RecordingClock } from '../testing/clock.js';
 import { FakeProvider, type Script } from '../testing/fake-provider.js';
 import { MemoryStore } from '../testing/memory-store.js';
 import { testProject } from '../testing/project.js';
-import { rollbackVersions } from './rollback-target.js';
+import { liveVersions, rollbackVersions } from './rollback-target.js';
 import { type RunnerDeps, startRun } from './runs.js';
 
 const project = testProject({
@@ -32,6 +33,27 @@ async function history(runs: { request: Partial<PlanRequest>; scripts?: Record<s
   }
   return store;
 }
+
+describe('liveVersions', () => {
+  const group = (service: string, version: string, healthy = true): TargetGroup => ({
+    environment: 'dev',
+    service,
+    version,
+    healthy,
+    count: 2,
+    targets: null,
+    runId: 1,
+    updatedAt: 0,
+  });
+
+  it('is the version every target of a service runs healthy, else null (mixed or unhealthy)', () => {
+    expect(
+      liveVersions([group('api', 'v2'), group('db', 'v7', false), group('web', 'v2'), group('web', 'v3')]),
+    ).toEqual({ api: 'v2', db: null, web: null });
+    expect(liveVersions([group('api', 'v2'), group('api', 'v2', false)])).toEqual({ api: null });
+    expect(liveVersions([])).toEqual({});
+  });
+});
 
 describe('rollbackVersions', () => {
   it('goes back one release when live is the last good one', async () => {

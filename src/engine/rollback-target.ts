@@ -5,7 +5,7 @@
  * from the history of succeeded runs.
  */
 import { MarshalError } from '../model/errors.js';
-import type { RunSummary } from '../model/run.js';
+import type { RunSummary, TargetGroup } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 
 export type RollbackTo = { run: number } | { version: string } | undefined;
@@ -16,6 +16,19 @@ function versionsOf(run: RunSummary): Record<string, string> {
   for (const u of run.unchanged) if (u.version !== null) out[u.service] = u.version;
   for (const c of run.changes) out[c.service] = c.to;
   return out;
+}
+
+/**
+ * What is live per service: its version when every target runs it, healthy; else null ("mixed").
+ * From the store's groups of targets, so a fleet's targets are not read one by one.
+ */
+export function liveVersions(groups: readonly TargetGroup[]): Record<string, string | null> {
+  const live: Record<string, string | null> = {};
+  for (const g of groups) {
+    const version = g.healthy ? g.version : null;
+    live[g.service] = g.service in live ? null : version;
+  }
+  return live;
 }
 
 /** The services of `release` (limited to `services`) whose live version differs from it, with its versions. */
@@ -78,7 +91,7 @@ export async function rollbackVersions(
   }
   // Default: back to the last good release — the newest succeeded run — where live differs from
   // it (a failed run left things changed); when live is that release, to the one before it.
-  const live = await store.liveVersions(environment);
+  const live = liveVersions(await store.targetGroups(environment, 0));
   for (const run of succeeded) {
     const changes = differences(versionsOf(run), live, services);
     if (Object.keys(changes).length > 0) return changes;

@@ -97,11 +97,6 @@ export interface RunStore {
     limit?: number;
   }): Promise<StoredLogLine[]>;
   getTargets(environment?: string): Promise<TargetState[]>;
-  /**
-   * Per service of the environment, the version every one of its targets runs, healthy; null
-   * when its targets differ or one is unhealthy ("mixed"). Without reading every target.
-   */
-  liveVersions(environment: string): Promise<Record<string, string | null>>;
   /** Every target of the environment, by service, as parallel arrays (see ServiceTargets). */
   liveTargets(environment: string): Promise<LiveTargets>;
   /**

@@ -53,7 +53,6 @@ import { MemoryLocks } from './memory-locks.js';
 import {
   clone,
   groupTargets,
-  liveVersionsOf,
   phaseMedians,
   type StoredRow,
   selectEvents,
@@ -271,11 +270,6 @@ export class MemoryStore implements RunStore {
   async targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]> {
     this.check();
     return groupTargets(selectTargets(this.targets.values(), environment), namedUpTo);
-  }
-
-  async liveVersions(environment: string): Promise<Record<string, string | null>> {
-    this.check();
-    return liveVersionsOf(selectTargets(this.targets.values(), environment));
   }
 
   async phaseDurations(

@@ -88,16 +88,6 @@ export function selectTargets(targets: Iterable<TargetState>, environment?: stri
   return clone(rows.sort((a, b) => compareText(targetKey(a), targetKey(b))));
 }
 
-/** liveVersions over targets: per service, the version all run healthy, else null. */
-export function liveVersionsOf(targets: readonly TargetState[]): Record<string, string | null> {
-  const live: Record<string, string | null> = {};
-  for (const t of targets) {
-    const version = t.healthy ? t.version : null;
-    live[t.service] = t.service in live && live[t.service] !== version ? null : version;
-  }
-  return live;
-}
-
 /** targetGroups over targets sorted by environment, service, target (as selectTargets gives them). */
 export function groupTargets(sorted: readonly TargetState[], namedUpTo: number): TargetGroup[] {
   const groups = new Map<string, TargetGroup & { names: string[] }>();

@@ -1,16 +1,16 @@
 /**
  * The RunStore contract for what the events project into: step records (their
- * state machine, attempts and ordering), the targets table, stored log lines,
- * and the phase-duration medians planning estimates come from. Called by
- * runStoreContract.
+ * state machine, attempts and ordering), stored log lines, and the
+ * phase-duration medians planning estimates come from (the targets table has
+ * store-contract-targets.ts). Called by runStoreContract.
  */
 import { describe, expect, it } from 'vitest';
-import type { NewEvent, StepRecord } from '../model/run.js';
+import type { StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import { PHASE_SAMPLES_PER_SERVICE } from '../store/projection.js';
-import { boom, newRun, step, targetChanged, type WhenHarnessOpens } from './store-contract-fixtures.js';
+import { boom, newRun, step, type WhenHarnessOpens } from './store-contract-fixtures.js';
 
-export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void {
+export function describeStepsAndLogs(whenOpened: WhenHarnessOpens): void {
   let store: RunStore;
   whenOpened((h) => {
     store = h.store;
@@ -112,156 +112,6 @@ export function describeStepsTargetsAndLogs(whenOpened: WhenHarnessOpens): void 
       expect((await store.getSteps(id)).map((s) => s.stepId)).toEqual(['z/h/x', 'a/h/x', 'b/h/x', 'c/h/x']);
       expect(await store.getSteps(id + 1)).toEqual([]);
     });
-  });
-
-  it('target.changed upserts the target of the run environment; a null version deletes it', async () => {
-    const prod = await store.createRun(newRun('prod'));
-    const dev = await store.createRun(newRun('dev'));
-    const change = targetChanged;
-    await store.append([
-      change(prod.id, 10, 'web', 'h2', '2'),
-      change(prod.id, 11, 'api', 'h1', '2'),
-      change(prod.id, 12, 'web', 'h1', '2'),
-      change(dev.id, 13, 'api', 'h1', '3'),
-    ]);
-    expect((await store.getTargets('prod')).map((t) => `${t.service}/${t.target}@${t.version}`)).toEqual([
-      'api/h1@2',
-      'web/h1@2',
-      'web/h2@2',
-    ]);
-    expect((await store.getTargets()).map((t) => t.environment)).toEqual(['dev', 'prod', 'prod', 'prod']);
-    await store.append([change(dev.id, 20, 'api', 'h1', '4'), change(prod.id, 21, 'web', 'h2', null)]);
-    expect(await store.getTargets('dev')).toEqual([
-      {
-        environment: 'dev',
-        service: 'api',
-        target: 'h1',
-        version: '4',
-        previous: '1',
-        healthy: true,
-        slot: null,
-        runId: dev.id,
-        updatedAt: 20,
-      },
-    ]);
-    expect((await store.getTargets('prod')).map((t) => `${t.service}/${t.target}`)).toEqual([
-      'api/h1',
-      'web/h1',
-    ]);
-    await store.append([
-      {
-        ...change(dev.id, 30, 'api', 'h1', '5'),
-        data: { service: 'api', target: 'h1', version: '5', previous: '4', healthy: false },
-      } as NewEvent,
-    ]);
-    expect((await store.getTargets('dev'))[0]).toMatchObject({ version: '5', healthy: false });
-  });
-
-  it('liveVersions: per service, the version all its targets run healthy, else null', async () => {
-    const prod = await store.createRun(newRun('prod'));
-    const dev = await store.createRun(newRun('dev'));
-    const change = (runId: number, service: string, target: string, version: string, healthy = true) =>
-      targetChanged(runId, 10, service, target, version, healthy);
-    await store.append([
-      change(prod.id, 'api', 'h1', '2'),
-      change(prod.id, 'api', 'h2', '2'),
-      change(prod.id, 'web', 'h1', '2'),
-      change(prod.id, 'web', 'h2', '3'),
-      change(prod.id, 'db', 'h1', '7', false),
-      change(dev.id, 'api', 'h1', '9'),
-    ]);
-    expect(await store.liveVersions('prod')).toEqual({ api: '2', web: null, db: null });
-    expect(await store.liveVersions('dev')).toEqual({ api: '9' });
-    expect(await store.liveVersions('staging')).toEqual({});
-  });
-
-  it('liveTargets: per service, its targets with their versions, health and slots, aligned', async () => {
-    const prod = await store.createRun(newRun('prod'));
-    const dev = await store.createRun(newRun('dev'));
-    await store.append([
-      targetChanged(prod.id, 10, 'web', 'h2', '3'),
-      targetChanged(prod.id, 11, 'web', 'h1', '2', false),
-      targetChanged(prod.id, 12, 'api', 'h9', '2'),
-      targetChanged(dev.id, 13, 'api', 'h1', '9'),
-      {
-        ...targetChanged(prod.id, 14, 'web', 'h3', '3'),
-        data: { service: 'web', target: 'h3', version: '3', previous: '2', slot: 'green' },
-      } as NewEvent,
-    ]);
-    const live = await store.liveTargets('prod');
-    expect(Object.keys(live).sort()).toEqual(['api', 'web']);
-    expect(live.api).toEqual({ targets: ['h9'], versions: ['2'], healthy: [true], slots: [null] });
-    // Any order, as long as the four arrays line up target by target.
-    const web = live.web;
-    const rows = web?.targets.map((t, i) => [t, web.versions[i], web.healthy[i], web.slots[i]]);
-    expect(rows?.sort()).toEqual([
-      ['h1', '2', false, null],
-      ['h2', '3', true, null],
-      ['h3', '3', true, 'green'],
-    ]);
-    expect(await store.liveTargets('staging')).toEqual({});
-  });
-
-  it('targetGroups: targets by service, version and health, named up to a number, counted beyond', async () => {
-    const prod = await store.createRun(newRun('prod'));
-    const dev = await store.createRun(newRun('dev'));
-    const change = targetChanged;
-    await store.append([
-      change(prod.id, 10, 'web', 'h3', '2'),
-      change(prod.id, 11, 'web', 'h1', '3'),
-      change(prod.id, 12, 'web', 'h2', '2'),
-      change(prod.id, 13, 'web', 'h4', '2'),
-      change(prod.id, 14, 'api', 'h1', '2', false),
-      change(dev.id, 15, 'api', 'h1', '9'),
-    ]);
-    const group = (environment: string, service: string, version: string, healthy: boolean) => ({
-      environment,
-      service,
-      version,
-      healthy,
-    });
-    expect(await store.targetGroups(undefined, 2)).toEqual([
-      { ...group('dev', 'api', '9', true), count: 1, targets: ['h1'], runId: dev.id, updatedAt: 15 },
-      { ...group('prod', 'api', '2', false), count: 1, targets: ['h1'], runId: prod.id, updatedAt: 14 },
-      // Ordered by each group's first target: h1 runs 3, h2 the first of three on 2.
-      { ...group('prod', 'web', '3', true), count: 1, targets: ['h1'], runId: prod.id, updatedAt: 11 },
-      { ...group('prod', 'web', '2', true), count: 3, targets: null, runId: prod.id, updatedAt: 13 },
-    ]);
-    expect((await store.targetGroups('prod', 3)).map((g) => g.targets)).toEqual([
-      ['h1'],
-      ['h1'],
-      ['h2', 'h3', 'h4'],
-    ]);
-  });
-
-  it('a step event that carries a target change projects it like target.changed', async () => {
-    const { id } = await store.createRun(newRun('prod'));
-    const target = { service: 'api', target: 'h1', version: '2', previous: '1' };
-    await store.append([
-      step(id, 'api/h1/upload', 1, {
-        type: 'step.started',
-        data: { attempt: 1, target: { ...target, healthy: false } },
-      }),
-    ]);
-    expect(await store.getTargets('prod')).toEqual([
-      expect.objectContaining({
-        service: 'api',
-        target: 'h1',
-        version: '2',
-        healthy: false,
-        runId: id,
-        updatedAt: 1,
-      }),
-    ]);
-    expect((await store.getSteps(id))[0]).toMatchObject({ stepId: 'api/h1/upload', state: 'running' });
-    await store.append([
-      step(id, 'api/h1/upload', 2, {
-        type: 'step.succeeded',
-        data: { attempt: 1, durationMs: 1, target: { ...target, healthy: true } },
-      }),
-    ]);
-    expect((await store.getTargets('prod'))[0]).toMatchObject({ version: '2', healthy: true, updatedAt: 2 });
-    expect((await store.getSteps(id))[0]).toMatchObject({ state: 'succeeded' });
   });
 
   it('logs: appended in order, paged by afterId and limit, filtered by step', async () => {

@@ -6,7 +6,7 @@
  *
  * This is the single entry point: it opens one harness per test and runs the
  * parts, split by area into store-contract-runs.ts (runs, event log),
- * store-contract-steps.ts (steps, targets, logs, phase durations),
+ * store-contract-steps.ts (steps, logs, phase durations), store-contract-targets.ts,
  * store-contract-locks.ts and store-contract-chain.ts (verifyChain).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,8 @@ import { describeChainVerification } from './store-contract-chain.js';
 import type { StoreHarness, WhenHarnessOpens } from './store-contract-fixtures.js';
 import { describeLocks } from './store-contract-locks.js';
 import { describeRunsAndEvents } from './store-contract-runs.js';
-import { describeStepsTargetsAndLogs } from './store-contract-steps.js';
+import { describeStepsAndLogs } from './store-contract-steps.js';
+import { describeTargets } from './store-contract-targets.js';
 
 export { type StoreHarness, storeTestPlan, storeTestService } from './store-contract-fixtures.js';
 
@@ -38,7 +39,8 @@ export function runStoreContract(name: string, open: () => Promise<StoreHarness>
     };
 
     describeRunsAndEvents(whenOpened);
-    describeStepsTargetsAndLogs(whenOpened);
+    describeStepsAndLogs(whenOpened);
+    describeTargets(whenOpened);
     describeLocks(whenOpened);
     describeChainVerification(whenOpened);
 

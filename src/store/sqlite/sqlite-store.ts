@@ -37,6 +37,7 @@ import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
 import { type OpenOptions, openDatabase } from './schema.js';
+import * as targetQueries from './target-queries.js';
 import { WalSync } from './wal-sync.js';
 import { EventWriter } from './writer.js';
 
@@ -157,19 +158,15 @@ export class SqliteStore implements RunStore {
   }
 
   getTargets(environment?: string): Promise<TargetState[]> {
-    return this.call(() => queries.getTargets(this.sql, environment));
-  }
-
-  liveVersions(environment: string): Promise<Record<string, string | null>> {
-    return this.call(() => queries.liveVersions(this.sql, environment));
+    return this.call(() => targetQueries.getTargets(this.sql, environment));
   }
 
   liveTargets(environment: string): Promise<LiveTargets> {
-    return this.call(() => queries.liveTargets(this.sql, environment));
+    return this.call(() => targetQueries.liveTargets(this.sql, environment));
   }
 
   targetGroups(environment: string | undefined, namedUpTo: number): Promise<TargetGroup[]> {
-    return this.call(() => queries.targetGroups(this.sql, environment, namedUpTo));
+    return this.call(() => targetQueries.targetGroups(this.sql, environment, namedUpTo));
   }
 
   phaseDurations(
