@@ -106,13 +106,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN changes TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE runs ADD COLUMN unchanged TEXT NOT NULL DEFAULT '[]';
+  -- COALESCE: a plan that lacks a list (or a run that lacks its plan) reads as empty, not NULL.
   UPDATE runs SET
-    changes = (
+    changes = COALESCE((
       SELECT json_group_array(
         json_object('service', s.value ->> '$.name', 'from', s.value ->> '$.from', 'to', s.value ->> '$.to')
         ORDER BY s.key)
-      FROM run_plans p, json_each(p.plan, '$.services') s WHERE p.run_id = runs.id),
-    unchanged = (SELECT json(p.plan -> '$.unchanged') FROM run_plans p WHERE p.run_id = runs.id);
+      FROM run_plans p, json_each(p.plan, '$.services') s WHERE p.run_id = runs.id), '[]'),
+    unchanged = COALESCE((SELECT json(p.plan -> '$.unchanged') FROM run_plans p WHERE p.run_id = runs.id), '[]');
   `,
 ];
 

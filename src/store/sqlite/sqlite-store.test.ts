@@ -97,10 +97,17 @@ describe('SqliteStore', () => {
          VALUES (1, 'prod', 'deploy', 'succeeded', 'alice', NULL, 'x', 1000, 2000)`,
       ).run();
       db.prepare('INSERT INTO run_plans (run_id, plan) VALUES (1, ?)').run(planToJson(plan));
+      // A plan without its lists, as a hand-edited or truncated file may hold.
+      db.prepare(
+        `INSERT INTO runs (id, environment, kind, state, actor, reason, config_digest, created_at, updated_at)
+         VALUES (2, 'prod', 'deploy', 'failed', 'alice', NULL, 'x', 3000, 4000)`,
+      ).run();
+      db.prepare(`INSERT INTO run_plans (run_id, plan) VALUES (2, '{"format":1}')`).run();
     });
     const store = SqliteStore.open(path);
     try {
       expect(await store.listRuns()).toMatchObject([
+        { id: 2, changes: [], unchanged: [] },
         {
           id: 1,
           state: 'succeeded',
