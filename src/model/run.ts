@@ -213,11 +213,10 @@ export interface ServiceTargets {
 /** ServiceTargets by service, for one environment. */
 export type LiveTargets = Record<string, ServiceTargets>;
 
-/** The LiveTargets of `states` (those of `environment`, when given). */
-export function liveTargetsOf(states: readonly TargetState[], environment?: string): LiveTargets {
+/** The LiveTargets of `states`, which are of one environment. */
+export function liveTargetsOf(states: readonly TargetState[]): LiveTargets {
   const live: LiveTargets = {};
   for (const t of states) {
-    if (environment !== undefined && t.environment !== environment) continue;
     let s = live[t.service];
     if (s === undefined) {
       s = { targets: [], versions: [], healthy: [], slots: [] };

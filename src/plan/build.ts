@@ -211,8 +211,9 @@ export function buildPlan(
     for (const host of hostsOf(name)) {
       const i = at.get(host.name);
       const from = i === undefined ? null : (state?.versions[i] ?? null);
+      const healthy = i === undefined || state?.healthy[i] !== false;
       // A target a failed or interrupted run left unhealthy is deployed again, even at the same version.
-      if (from === to && (i === undefined || state?.healthy[i] !== false)) same.push(host.name);
+      if (from === to && healthy) same.push(host.name);
       else targets.push({ host, from });
     }
     if (targets.length === 0) unchanged.push({ service: name, version: to });

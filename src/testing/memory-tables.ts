@@ -105,11 +105,11 @@ export function groupTargets(sorted: readonly TargetState[], namedUpTo: number):
       group.updatedAt = Math.max(group.updatedAt, t.updatedAt);
     }
   }
-  // Insertion order is by each group's first target within its service, as the SQL orders them.
-  const ordered = [...groups.values()].sort(
-    (a, b) => compareText(a.environment, b.environment) || compareText(a.service, b.service),
-  );
-  return ordered.map(({ names, ...g }) => ({ ...g, targets: names.length <= namedUpTo ? names : null }));
+  // Sorted input: groups come in the order of their first targets, as the SQL orders them.
+  return [...groups.values()].map(({ names, ...g }) => ({
+    ...g,
+    targets: names.length <= namedUpTo ? names : null,
+  }));
 }
 
 /**

@@ -168,17 +168,15 @@ export function verifyChain(sql: Statements): ChainReport {
   return sql.db.transaction(() => {
     const head =
       sql.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq ?? 0;
-    // raw() (arrays) stays set on the cached statement: no other query has this text.
-    const page = sql
-      .get(
-        `SELECT seq, run_id, step_id, type, at, data, prev_hash, hash FROM events
-         WHERE seq > ? ORDER BY seq LIMIT ${VERIFY_PAGE}`,
-      )
-      .raw();
+    // The first page has no lower bound: a forged row at seq 0 or below must be read (and reported).
+    // raw() (arrays) stays set on the cached statements: no other query has their texts.
+    const columns = 'SELECT seq, run_id, step_id, type, at, data, prev_hash, hash FROM events';
+    const first = sql.get(`${columns} ORDER BY seq LIMIT ${VERIFY_PAGE}`).raw();
+    const next = sql.get(`${columns} WHERE seq > ? ORDER BY seq LIMIT ${VERIFY_PAGE}`).raw();
     const chainRows = (function* (): Generator<ChainRow> {
-      let after = 0;
+      let after: number | undefined;
       for (;;) {
-        const rows = page.all(after) as ChainCells[];
+        const rows = (after === undefined ? first.all() : next.all(after)) as ChainCells[];
         for (const [seq, runId, stepId, type, at, dataJson, prevHash, hash] of rows)
           yield { seq, runId, stepId, type, at, dataJson, prevHash, hash };
         const last = rows[rows.length - 1];

@@ -103,10 +103,16 @@ describe('SqliteStore', () => {
          VALUES (2, 'prod', 'deploy', 'failed', 'alice', NULL, 'x', 3000, 4000)`,
       ).run();
       db.prepare(`INSERT INTO run_plans (run_id, plan) VALUES (2, '{"format":1}')`).run();
+      // And a run whose plan row is gone.
+      db.prepare(
+        `INSERT INTO runs (id, environment, kind, state, actor, reason, config_digest, created_at, updated_at)
+         VALUES (3, 'prod', 'deploy', 'failed', 'alice', NULL, 'x', 5000, 6000)`,
+      ).run();
     });
     const store = SqliteStore.open(path);
     try {
       expect(await store.listRuns()).toMatchObject([
+        { id: 3, changes: [], unchanged: [] },
         { id: 2, changes: [], unchanged: [] },
         {
           id: 1,
@@ -196,6 +202,25 @@ describe('SqliteStore', () => {
       expect(await store.verifyChain()).toEqual({ ok: true, events: 25_001 });
       raw(path, (db) => db.prepare('UPDATE events SET at = at + 1 WHERE seq = 22222').run());
       expect(await store.verifyChain()).toMatchObject({ ok: false, problem: { seq: 22222 } });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('verifies rows forged below the first seq', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = SqliteStore.open(path);
+    try {
+      await store.createRun(newRun());
+      raw(path, (db) =>
+        db
+          .prepare(
+            `INSERT INTO events (seq, run_id, step_id, type, at, data, prev_hash, hash)
+             SELECT 0, run_id, NULL, 'run.state', at, '{"state":"succeeded"}', prev_hash, hash FROM events WHERE seq = 1`,
+          )
+          .run(),
+      );
+      expect(await store.verifyChain()).toMatchObject({ ok: false, problem: { seq: 0 } });
     } finally {
       await store.close();
     }
