@@ -1,4 +1,4 @@
-import type { TargetGroup, TargetState } from '../../model/run.js';
+import type { TargetGroup } from '../../model/run.js';
 import { checkEnvironment, openExistingStore } from '../context.js';
 import { color, type GlobalOptions, print, printJson, table } from '../output.js';
 import { stateText } from '../render/run.js';
@@ -19,16 +19,21 @@ export function versionsOf(groups: readonly TargetGroup[]): string {
   return color.yellow(described.join(', '));
 }
 
+/** Items by environment × service, in the order first met (appended in place: a fleet has thousands). */
+function byService<T extends { environment: string; service: string }>(items: Iterable<T>): T[][] {
+  const lists = new Map<string, T[]>();
+  for (const item of items) {
+    const key = `${item.environment}\u0000${item.service}`;
+    const list = lists.get(key);
+    if (list === undefined) lists.set(key, [item]);
+    else list.push(item);
+  }
+  return [...lists.values()];
+}
+
 /** The text table: one row per environment × service, from the store's groups of targets. */
 function serviceRows(groups: readonly TargetGroup[]): string[][] {
-  const byService = new Map<string, TargetGroup[]>();
-  for (const g of groups) {
-    const key = `${g.environment}\u0000${g.service}`;
-    const list = byService.get(key);
-    if (list === undefined) byService.set(key, [g]);
-    else list.push(g);
-  }
-  return [...byService.values()].map((gs) => {
+  return byService(groups).map((gs) => {
     const first = gs[0] as TargetGroup;
     let count = 0;
     let runId = first.runId;
@@ -64,15 +69,8 @@ export async function run(globals: GlobalOptions, environment: string | undefine
     });
     if (globals.json) {
       // Every target, as asked; the text table below reads only their groups.
-      const services = new Map<string, TargetState[]>();
-      for (const t of await store.getTargets(environment)) {
-        const key = `${t.environment}\u0000${t.service}`;
-        const list = services.get(key);
-        if (list === undefined) services.set(key, [t]);
-        else list.push(t);
-      }
       printJson({
-        services: [...services.values()].map((ts) => ({
+        services: byService(await store.getTargets(environment)).map((ts) => ({
           environment: ts[0]?.environment,
           service: ts[0]?.service,
           targets: ts.map((t) => ({

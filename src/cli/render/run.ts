@@ -99,6 +99,7 @@ function stepRow(s: StepRecord): string[] {
   ];
 }
 
+/** `steps` in plan order, as planSteps gives them (show orders them once for text and JSON). */
 export function renderRun(
   run: RunRecord,
   steps: readonly StepRecord[],
@@ -117,9 +118,8 @@ export function renderRun(
     ]),
     '',
   ];
-  const all = planSteps(run.plan, steps);
-  const forward = all.filter((s) => !s.stepId.startsWith('rollback/'));
-  const rollback = all.filter((s) => s.stepId.startsWith('rollback/'));
+  const forward = steps.filter((s) => !s.stepId.startsWith('rollback/'));
+  const rollback = steps.filter((s) => s.stepId.startsWith('rollback/'));
   lines.push(color.bold('Steps'));
   lines.push(forward.length > 0 ? table(forward.map(stepRow)) : '  (none)');
   const analysed = Object.entries(measurements);
