@@ -1,9 +1,12 @@
 // Writes the V8 code caches bin/marshal.js loads the bundle with, by running the commands
 // they are for: a cache holds the functions that had run when it was written, so a cache left
 // to the first command after a build (a typo, a `--help`) would cover almost nothing of a
-// deploy, and every deploy would compile that code again. Run by `npm run build`.
+// deploy, and every deploy would compile that code again. The project has both kinds of
+// service — steps only, and a release uploaded to hosts and switched — so that the code of
+// either is in the cache (W3 of the benchmark: 2% faster with releases covered). Run by
+// `npm run build`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,13 +31,25 @@ try {
     steps: [{ run: "true" }, { run: "echo ready" }]
     health:
       command: "true"
+  web:
+    group: web
+    needs: [api]
+    artifact: artifact/{{ version }}
+    health:
+      command: test -f {{ host.root }}/web/current/RELEASE
 environments:
   dev:
     groups:
       app:
         hosts: [h1, h2]
+      web:
+        hosts: [{ name: w1, root: hosts/w1 }, { name: w2, root: hosts/w2 }]
 `,
   );
+  for (const version of ['v1', 'v2']) {
+    mkdirSync(join(dir, 'artifact', version), { recursive: true });
+    writeFileSync(join(dir, 'artifact', version, 'RELEASE'), `${version}\n`);
+  }
   const env = { ...process.env, NO_COLOR: '1' };
   const run = (...args) =>
     execFileSync(process.execPath, [marshal, ...args], { cwd: dir, env, stdio: 'ignore' });
