@@ -36,7 +36,27 @@ describe('jobScript', () => {
   });
 });
 
+describe('jobScript of a command the shell has nothing to interpret in', () => {
+  it('writes it as it is, without eval', () => {
+    expect(jobScript({ command: 'grep  -qx v1 RELEASE', cwd: '/srv', env: {} }, 'T2')).toBe(
+      `(cd -- /srv && grep -qx v1 RELEASE\n) </dev/null\n` +
+        `printf '\\036%s %d\\n' T2 "$?"\nprintf '\\036%s\\n' T2 >&2\n`,
+    );
+  });
+});
+
 describe('ShellPool', () => {
+  it('runs a plain command as the subshell itself: one process fewer', async () => {
+    pool = new ShellPool(1);
+    const shell = run('echo $$');
+    await shell.result;
+    const plain = run('cat /proc/self/stat');
+    expect((await plain.result).exitCode).toBe(0);
+    // /proc/<pid>/stat: pid (comm) state ppid … — cat's parent is the worker shell, not a subshell of it.
+    const ppid = plain.lines[0]?.split(') ')[1]?.split(' ')[1];
+    expect(shell.lines).toEqual([`stdout: ${ppid}`]);
+  });
+
   it('streams stdout and stderr lines and reports the exit status', async () => {
     pool = new ShellPool();
     const { lines, result } = run('echo one; echo two >&2; printf three; exit 3');
