@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, eventHash, GENESIS_HASH, verifyRows } from './chain.js';
+import { canonicalJson, eventHash, GENESIS_HASH, planDigest, verifyPlans, verifyRows } from './chain.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and keeps arrays in order', () => {
@@ -62,5 +62,27 @@ describe('verifyRows', () => {
   it('finds data that is not JSON', () => {
     const rows = chain(1).map((r) => ({ ...r, dataJson: '{' }));
     expect(verifyRows(rows, 1).problem).toEqual({ seq: 1, reason: expect.stringMatching(/not valid JSON/) });
+  });
+});
+
+describe('verifyPlans', () => {
+  const plan = JSON.stringify({
+    services: [{ name: 'web', from: null, to: 'v3', targets: [] }],
+    unchanged: [{ service: 'db', version: '1.0.0' }],
+  });
+  const created = [{ seq: 7, runId: 2, dataJson: JSON.stringify({ planDigest: planDigest(plan) }) }];
+  const check = (changes: string, unchanged = '[{"version":"1.0.0","service":"db"}]') =>
+    verifyPlans(created, () => ({ plan, versions: { changes, unchanged } }));
+
+  it('accepts recorded versions equal to the plan in any key order (as SQL writes them)', () => {
+    expect(check('[{"to":"v3","service":"web","from":null}]')).toBeUndefined();
+  });
+
+  it('reports recorded versions that differ from the plan', () => {
+    expect(check('[{"service":"web","from":"v2","to":"v3"}]')).toEqual({
+      seq: 7,
+      reason: 'the versions recorded for run 2 do not match its plan (run modified)',
+    });
+    expect(check('[{"service":"web","from":null,"to":"v3"}]', '[]')).toMatchObject({ seq: 7 });
   });
 });

@@ -7,6 +7,8 @@
  * `stepId` is `null` when the event has none. The first event links to
  * {@link GENESIS_HASH}.
  */
+import type { Plan } from '../model/plan.js';
+import { changesOf } from '../model/run.js';
 import { sha256Hex } from '../model/sha256.js';
 
 /** The `prevHash` of the first event: 64 zeros. */
@@ -47,26 +49,52 @@ export function planDigest(planJson: string): string {
 }
 
 /**
+ * A run's stored plan (JSON text) and, where the store keeps them apart from it, the versions
+ * its row records (RunSummary's `changes` and `unchanged`, JSON text).
+ */
+export interface StoredPlan {
+  plan: string;
+  versions?: { changes: string; unchanged: string };
+}
+
+/**
  * Checks every stored plan against the digest its `run.created` event
  * carries: a plan edited after the fact is reported like an edited event.
+ * The versions a run's row records are checked against its verified plan:
+ * `history` shows them and rollback chooses its release by them.
  */
 export function verifyPlans(
   created: Iterable<{ seq: number; runId: number; dataJson: string }>,
-  planOf: (runId: number) => string | undefined,
+  storedOf: (runId: number) => StoredPlan | undefined,
 ): { seq: number; reason: string } | undefined {
   for (const event of created) {
     const expected = (JSON.parse(event.dataJson) as { planDigest?: string }).planDigest;
-    const plan = planOf(event.runId);
-    if (plan === undefined)
+    const stored = storedOf(event.runId);
+    if (stored === undefined)
       return { seq: event.seq, reason: `the plan of run ${event.runId} is missing (deleted)` };
-    if (planDigest(plan) !== expected) {
+    if (planDigest(stored.plan) !== expected) {
       return {
         seq: event.seq,
         reason: `the plan of run ${event.runId} does not match its digest (plan modified)`,
       };
     }
+    if (stored.versions !== undefined && !recordsItsPlan(stored.plan, stored.versions)) {
+      return {
+        seq: event.seq,
+        reason: `the versions recorded for run ${event.runId} do not match its plan (run modified)`,
+      };
+    }
   }
   return undefined;
+}
+
+function recordsItsPlan(planJson: string, versions: { changes: string; unchanged: string }): boolean {
+  const plan = JSON.parse(planJson) as Partial<Plan>;
+  const changes = plan.services === undefined ? [] : changesOf(plan as Plan);
+  return (
+    canonicalJson(JSON.parse(versions.changes)) === canonicalJson(changes) &&
+    canonicalJson(JSON.parse(versions.unchanged)) === canonicalJson(plan.unchanged ?? [])
+  );
 }
 
 /** The hashed fields of one event; `dataJson` is `canonicalJson(data)`. */

@@ -312,7 +312,11 @@ export class MemoryStore implements RunStore {
       result.problem ??
       verifyPlans(
         this.events.filter((e) => e.type === 'run.created'),
-        (id) => this.plans.get(id),
+        // Summaries here are derived from the plan itself: there are no separate versions to check.
+        (id) => {
+          const plan = this.plans.get(id);
+          return plan === undefined ? undefined : { plan };
+        },
       );
     return { ok: problem === undefined, events: result.events, ...(problem ? { problem } : {}) };
   }

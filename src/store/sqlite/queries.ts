@@ -191,8 +191,15 @@ export function verifyChain(sql: Statements): ChainReport {
       )
       .all()
       .map((r) => ({ seq: r.seq, runId: r.run_id, dataJson: r.data }));
-    const planOf = sql.get<{ plan: string }>('SELECT plan FROM run_plans WHERE run_id = ?');
-    const problem = result.problem ?? verifyPlans(created, (id) => planOf.get(id)?.plan);
+    const storedOf = sql.get<{ plan: string; changes: string; unchanged: string }>(
+      'SELECT p.plan, r.changes, r.unchanged FROM run_plans p JOIN runs r ON r.id = p.run_id WHERE p.run_id = ?',
+    );
+    const problem =
+      result.problem ??
+      verifyPlans(created, (id) => {
+        const row = storedOf.get(id);
+        return row && { plan: row.plan, versions: { changes: row.changes, unchanged: row.unchanged } };
+      });
     return { ok: problem === undefined, events: result.events, ...(problem ? { problem } : {}) };
   })();
 }

@@ -207,6 +207,26 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('verifies the versions a run records against its plan: rollback chooses by them', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = SqliteStore.open(path);
+    try {
+      const plan = { ...storeTestPlan(), services: [storeTestService('api', 'v1', 'v2')] };
+      const run = await store.createRun({ ...newRun(), plan });
+      expect(await store.verifyChain()).toMatchObject({ ok: true });
+      raw(path, (db) =>
+        db
+          .prepare('UPDATE runs SET changes = ? WHERE id = ?')
+          .run('[{"service":"api","from":"v0","to":"v2"}]', run.id),
+      );
+      const report = await store.verifyChain();
+      expect(report).toMatchObject({ ok: false, problem: { seq: 1 } });
+      expect(report.problem?.reason).toMatch(/versions recorded for run \d+ do not match its plan/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('verifies rows forged below the first seq', async () => {
     const path = join(tempDir(), 'state.db');
     const store = SqliteStore.open(path);
