@@ -1,5 +1,5 @@
 /** Releases of a local service: atomic upload, the `current` link, pruning. */
-import { mkdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
+import { realpathSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
 import type { StepIO } from '../../model/provider.js';
@@ -8,9 +8,11 @@ import {
   exists,
   isDirectory,
   listReleases,
+  makeDir,
   randomSuffix,
   readLinkOrNull,
   removeIfPresent,
+  renamePath,
   replaceSymlink,
   writeFileAtomic,
 } from './fsops.js';
@@ -77,7 +79,7 @@ export async function upload(
       },
     );
   }
-  mkdirSync(l.releasesDir, { recursive: true });
+  await makeDir(l.releasesDir, { recursive: true });
   const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
   try {
     throwIfAborted(io.signal);
@@ -93,7 +95,7 @@ export async function upload(
       io.log(`replacing incomplete release ${version}`, 'info');
       await removeIfPresent(target);
     }
-    renameSync(temp, target);
+    await renamePath(temp, target);
   } catch (err) {
     await removeIfPresent(temp);
     throw fsError(err, `cannot upload ${source} to ${target}`);

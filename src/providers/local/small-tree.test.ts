@@ -56,9 +56,9 @@ describe('smallTree', () => {
 });
 
 describe('copySmallTree', () => {
-  it('copies as cp -R -P does: contents, modes, links verbatim', () => {
+  it('copies as cp -R -P does: contents, modes, links verbatim', async () => {
     const dest = join(work, 'dest');
-    copySmallTree(source, dest, smallTree(source) ?? []);
+    await copySmallTree(source, dest, smallTree(source) ?? []);
     expect(readFileSync(join(dest, 'bin', 'app'), 'utf8')).toBe('#!/bin/sh\necho app\n');
     expect(statSync(join(dest, 'bin', 'app')).mode & 0o777).toBe(0o755);
     expect(statSync(join(dest, 'etc', 'conf.d', 'a.conf')).mode & 0o777).toBe(0o640);
@@ -77,7 +77,7 @@ describe('copySmallTree', () => {
     const theirs = join(work, 'theirs');
     const previous = process.umask(0o027);
     try {
-      copySmallTree(source, ours, smallTree(source) ?? []);
+      await copySmallTree(source, ours, smallTree(source) ?? []);
     } finally {
       process.umask(previous);
     }
@@ -90,18 +90,18 @@ describe('copySmallTree', () => {
     expect(modes(ours)).toContain('open.txt 640');
   });
 
-  it('fills a directory its owner cannot write, then gives it its mode', () => {
+  it('fills a directory its owner cannot write, then gives it its mode', async () => {
     chmodSync(join(source, 'etc', 'conf.d'), 0o555);
     const dest = join(work, 'dest');
-    copySmallTree(source, dest, smallTree(source) ?? []);
+    await copySmallTree(source, dest, smallTree(source) ?? []);
     expect(readdirSync(join(dest, 'etc', 'conf.d'))).toEqual(['a.conf']);
     expect(statSync(join(dest, 'etc', 'conf.d')).mode & 0o777).toBe(0o555);
   });
 
-  it('refuses to copy over an existing destination', () => {
+  it('refuses to copy over an existing destination', async () => {
     const dest = join(work, 'dest');
     mkdirSync(dest);
-    expect(() => copySmallTree(source, dest, smallTree(source) ?? [])).toThrow(/EEXIST/);
+    await expect(copySmallTree(source, dest, smallTree(source) ?? [])).rejects.toThrow(/EEXIST/);
   });
 });
 

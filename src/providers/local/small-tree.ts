@@ -4,8 +4,8 @@
  * Release trees are copied and pruned by `cp -R` and `rm -rf` in the provider's shells: for a
  * large tree one process beats thousands of thread-pool trips. But a fork and exec cost ~1 ms
  * of CPU, and many artifacts are a handful of files (a binary, a config, a static site): those
- * are copied here, with synchronous calls of a few microseconds each, and removed by Node on its
- * thread pool (whose threads, not the event loop, pay for the unlinks). The walk that decides stops
+ * are read here, with synchronous calls of a few microseconds each, written and removed by Node
+ * on its thread pool (whose threads, not the event loop, pay for the creations and unlinks). The walk that decides stops
  * at the directory that takes it past SMALL_TREE.entries, so deciding about a large tree costs
  * little more than a small one; a copy reads and writes at most SMALL_TREE.bytes.
  */
@@ -13,15 +13,13 @@ import {
   chmodSync,
   type Dirent,
   lstatSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   statSync,
-  symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { makeDir, makeSymlink, writeNewFile } from './fsops.js';
 
 /** What counts as small: copied or removed here rather than by a process. */
 export const SMALL_TREE = { entries: 64, bytes: 1 << 20 };
@@ -82,23 +80,33 @@ export function smallTree(root: string, limits = SMALL_TREE): TreeEntry[] | null
  * Copies the directory `source` (whose entries `smallTree` listed) to `dest`, which must not
  * exist, as `cp -R -P` does: modes are the source's less the umask (the kernel applies it on
  * create) and without setuid, setgid or sticky bits; symlinks are copied as they are.
+ * Reading is done here; creating goes to the thread pool (fsops.ts), directories first, parents
+ * before children, then every file and link side by side.
  */
-export function copySmallTree(source: string, dest: string, entries: readonly TreeEntry[]): void {
+export async function copySmallTree(
+  source: string,
+  dest: string,
+  entries: readonly TreeEntry[],
+): Promise<void> {
   const root: TreeEntry = { path: '', kind: 'dir', mode: statSync(source).mode & 0o7777 };
   // A directory its owner cannot write is filled first and gets its mode at the end.
   const readOnly: TreeEntry[] = [];
+  const leaves: Promise<void>[] = [];
   for (const entry of [root, ...entries]) {
     const from = join(source, entry.path);
     const to = join(dest, entry.path);
     const mode = entry.mode & 0o777;
     if (entry.kind === 'dir') {
-      mkdirSync(to, { mode: mode | 0o700 });
+      await makeDir(to, { mode: mode | 0o700 });
       if ((mode & 0o700) !== 0o700) readOnly.push(entry);
     } else if (entry.kind === 'file') {
       // At most SMALL_TREE.bytes in all: read whole, written with O_EXCL and the mode to create.
-      writeFileSync(to, readFileSync(from), { mode, flag: 'wx' });
-    } else symlinkSync(readlinkSync(from), to);
+      leaves.push(writeNewFile(to, readFileSync(from), mode));
+    } else leaves.push(makeSymlink(readlinkSync(from), to));
   }
+  // Every creation ends before this returns, failed or not: the caller then removes `dest`.
+  const failed = (await Promise.allSettled(leaves)).find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
   for (const dir of readOnly.reverse()) {
     const to = join(dest, dir.path);
     // Created with the owner's bits added, less the umask: take back only the owner's bits added.
