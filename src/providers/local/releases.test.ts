@@ -46,6 +46,13 @@ async function uploadAll(...versions: string[]) {
 describe('upload', () => {
   const action: Action = { kind: 'upload', version: 'v1', source: '' };
 
+  it('marks the copy as ours even when the artifact brings a marker along (a release copied back)', async () => {
+    await writeFile(join(artifact, RELEASE_MARKER), '{"version":"old"}\n');
+    await apply({ ...action, source: artifact });
+    const marker = JSON.parse(await readFile(join(l().releasesDir, 'v1', RELEASE_MARKER), 'utf8'));
+    expect(marker).toMatchObject({ version: 'v1', source: artifact });
+  });
+
   it('copies the artifact into releases/<v>, keeps symlinks, and marks it', async () => {
     const upload = { ...action, source: artifact };
     expect(await provider.isDone(upload, target, recordingIO())).toBe(false);

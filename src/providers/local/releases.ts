@@ -14,7 +14,7 @@ import {
   removeIfPresent,
   renamePath,
   replaceSymlink,
-  writeFileAtomic,
+  writeFileIn,
 } from './fsops.js';
 import {
   currentLinkTarget,
@@ -53,9 +53,9 @@ export interface TreeOps {
 }
 
 /**
- * Copies `source` into releases/<version>: into a temp dir first, renamed into
- * place, then marked complete — a crash leaves either nothing or an unmarked
- * directory that the next upload replaces.
+ * Copies `source` into releases/<version>: into a temp dir first, marked complete
+ * there, then renamed into place — the release appears whole or not at all. (A
+ * directory without its marker, left by an older Marshal, is replaced.)
  */
 export async function upload(
   l: LocalLayout,
@@ -79,12 +79,15 @@ export async function upload(
       },
     );
   }
-  await makeDir(l.releasesDir, { recursive: true });
+  if (!(await isDirectory(l.releasesDir))) await makeDir(l.releasesDir, { recursive: true });
   const temp = join(l.releasesDir, `${UPLOAD_TEMP_PREFIX}${version}-${randomSuffix()}`);
   try {
     throwIfAborted(io.signal);
     // The artifact's contents, also when its path is a symlink (`cp -P` would copy the link).
     await tree.copy(realpathSync.native(source), temp, io);
+    const marker = { version, source, uploadedAt: new Date().toISOString() };
+    // Replaces a marker the artifact brought along (a release copied back from a host).
+    await writeFileIn(join(temp, RELEASE_MARKER), `${JSON.stringify(marker)}\n`);
     throwIfAborted(io.signal);
     if (await exists(target)) {
       if (await isUploaded(l, version)) {
@@ -100,8 +103,6 @@ export async function upload(
     await removeIfPresent(temp);
     throw fsError(err, `cannot upload ${source} to ${target}`);
   }
-  const marker = { version, source, uploadedAt: new Date().toISOString() };
-  await writeFileAtomic(join(target, RELEASE_MARKER), `${JSON.stringify(marker)}\n`);
   io.log(`uploaded ${source} → releases/${version}`, 'info');
 }
 
