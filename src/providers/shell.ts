@@ -34,6 +34,10 @@ const SHELL_WORDS = new Set([
   'then',
   'until',
   'while',
+  // bash's, where /bin/sh is bash: malformed, they would be a syntax error of the worker itself
+  'coproc',
+  'function',
+  'select',
   // special built-ins
   '.',
   ':',

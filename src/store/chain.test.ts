@@ -84,5 +84,13 @@ describe('verifyPlans', () => {
       reason: 'the versions recorded for run 2 do not match its plan (run modified)',
     });
     expect(check('[{"service":"web","from":null,"to":"v3"}]', '[]')).toMatchObject({ seq: 7 });
+    expect(check('not json')).toMatchObject({ seq: 7, reason: expect.stringMatching(/do not match/) });
+  });
+
+  it('reports a run whose row is gone', () => {
+    expect(verifyPlans(created, () => ({ plan, versions: null }))).toEqual({
+      seq: 7,
+      reason: 'the row of run 2 is missing (deleted)',
+    });
   });
 });

@@ -50,11 +50,11 @@ export function planDigest(planJson: string): string {
 
 /**
  * A run's stored plan (JSON text) and, where the store keeps them apart from it, the versions
- * its row records (RunSummary's `changes` and `unchanged`, JSON text).
+ * its row records (RunSummary's `changes` and `unchanged`, JSON text); null when the row is gone.
  */
 export interface StoredPlan {
   plan: string;
-  versions?: { changes: string; unchanged: string };
+  versions?: { changes: string; unchanged: string } | null;
 }
 
 /**
@@ -78,6 +78,8 @@ export function verifyPlans(
         reason: `the plan of run ${event.runId} does not match its digest (plan modified)`,
       };
     }
+    if (stored.versions === null)
+      return { seq: event.seq, reason: `the row of run ${event.runId} is missing (deleted)` };
     if (stored.versions !== undefined && !recordsItsPlan(stored.plan, stored.versions)) {
       return {
         seq: event.seq,
@@ -88,13 +90,18 @@ export function verifyPlans(
   return undefined;
 }
 
+/** False also when a column is not JSON at all: that too is a modified row. */
 function recordsItsPlan(planJson: string, versions: { changes: string; unchanged: string }): boolean {
-  const plan = JSON.parse(planJson) as Partial<Plan>;
-  const changes = plan.services === undefined ? [] : changesOf(plan as Plan);
-  return (
-    canonicalJson(JSON.parse(versions.changes)) === canonicalJson(changes) &&
-    canonicalJson(JSON.parse(versions.unchanged)) === canonicalJson(plan.unchanged ?? [])
-  );
+  try {
+    const plan = JSON.parse(planJson) as Partial<Plan>;
+    const changes = plan.services === undefined ? [] : changesOf(plan as Plan);
+    return (
+      canonicalJson(JSON.parse(versions.changes)) === canonicalJson(changes) &&
+      canonicalJson(JSON.parse(versions.unchanged)) === canonicalJson(plan.unchanged ?? [])
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** The hashed fields of one event; `dataJson` is `canonicalJson(data)`. */

@@ -103,11 +103,6 @@ export function writeNewFile(path: string, content: string | Buffer, mode = 0o66
   return pooled(writeFile, path, content, { mode, flag: 'wx' });
 }
 
-/** Writes `path`, replacing it if it exists: for a file in a directory no reader sees yet. */
-export function writeFileIn(path: string, content: string): Promise<void> {
-  return pooled(writeFile, path, content);
-}
-
 /** Creates the symlink `path` → `target`, on the thread pool. */
 export function makeSymlink(target: string, path: string): Promise<void> {
   return pooled(symlink, target, path);

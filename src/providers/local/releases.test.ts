@@ -53,6 +53,17 @@ describe('upload', () => {
     expect(marker).toMatchObject({ version: 'v1', source: artifact });
   });
 
+  it('replaces a marker the artifact carries as a link, without writing where it points', async () => {
+    const elsewhere = join(work, 'elsewhere.txt');
+    await writeFile(elsewhere, 'untouched\n');
+    await symlink(elsewhere, join(artifact, RELEASE_MARKER));
+    await apply({ ...action, source: artifact });
+    const marker = join(l().releasesDir, 'v1', RELEASE_MARKER);
+    expect((await lstat(marker)).isFile()).toBe(true);
+    expect(JSON.parse(await readFile(marker, 'utf8'))).toMatchObject({ version: 'v1' });
+    expect(await readFile(elsewhere, 'utf8')).toBe('untouched\n');
+  });
+
   it('copies the artifact into releases/<v>, keeps symlinks, and marks it', async () => {
     const upload = { ...action, source: artifact };
     expect(await provider.isDone(upload, target, recordingIO())).toBe(false);

@@ -14,7 +14,7 @@ import {
   removeIfPresent,
   renamePath,
   replaceSymlink,
-  writeFileIn,
+  writeFileAtomic,
 } from './fsops.js';
 import {
   currentLinkTarget,
@@ -86,8 +86,9 @@ export async function upload(
     // The artifact's contents, also when its path is a symlink (`cp -P` would copy the link).
     await tree.copy(realpathSync.native(source), temp, io);
     const marker = { version, source, uploadedAt: new Date().toISOString() };
-    // Replaces a marker the artifact brought along (a release copied back from a host).
-    await writeFileIn(join(temp, RELEASE_MARKER), `${JSON.stringify(marker)}\n`);
+    // Renamed over a marker the artifact brought along (a release copied back from a host), even
+    // a link: written through, a link would put it wherever it points.
+    await writeFileAtomic(join(temp, RELEASE_MARKER), `${JSON.stringify(marker)}\n`);
     throwIfAborted(io.signal);
     if (await exists(target)) {
       if (await isUploaded(l, version)) {

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,6 +105,14 @@ describe('copySmallTree', () => {
     await copySmallTree(source, dest, smallTree(source) ?? []);
     expect(readdirSync(join(dest, 'etc', 'conf.d'))).toEqual(['a.conf']);
     expect(statSync(join(dest, 'etc', 'conf.d')).mode & 0o777).toBe(0o555);
+  });
+
+  it('fails with the first failed read, after every other entry is written', async () => {
+    const entries = smallTree(source) ?? [];
+    unlinkSync(join(source, 'bin', 'app'));
+    const dest = join(work, 'dest');
+    await expect(copySmallTree(source, dest, entries)).rejects.toThrow(/ENOENT/);
+    expect(readFileSync(join(dest, 'etc', 'conf.d', 'a.conf'), 'utf8')).toBe('a=1\n');
   });
 
   it('refuses to copy over an existing destination', async () => {

@@ -80,7 +80,7 @@ export function smallTree(root: string, limits = SMALL_TREE): TreeEntry[] | null
  * Copies the directory `source` (whose entries `smallTree` listed) to `dest`, which must not
  * exist, as `cp -R -P` does: modes are the source's less the umask (the kernel applies it on
  * create) and without setuid, setgid or sticky bits; symlinks are copied as they are.
- * Reading is done here; creating goes to the thread pool (fsops.ts), directories first, parents
+ * Reading is done here; creating goes to the thread pool (fsops.ts): directories first, parents
  * before children, then every file and link side by side.
  */
 export async function copySmallTree(
@@ -91,20 +91,24 @@ export async function copySmallTree(
   const root: TreeEntry = { path: '', kind: 'dir', mode: statSync(source).mode & 0o7777 };
   // A directory its owner cannot write is filled first and gets its mode at the end.
   const readOnly: TreeEntry[] = [];
-  const leaves: Promise<void>[] = [];
+  // Directories one by one, in the walk's order (parents first); nothing else is in flight yet.
   for (const entry of [root, ...entries]) {
-    const from = join(source, entry.path);
-    const to = join(dest, entry.path);
+    if (entry.kind !== 'dir') continue;
     const mode = entry.mode & 0o777;
-    if (entry.kind === 'dir') {
-      await makeDir(to, { mode: mode | 0o700 });
-      if ((mode & 0o700) !== 0o700) readOnly.push(entry);
-    } else if (entry.kind === 'file') {
-      // At most SMALL_TREE.bytes in all: read whole, written with O_EXCL and the mode to create.
-      leaves.push(writeNewFile(to, readFileSync(from), mode));
-    } else leaves.push(makeSymlink(readlinkSync(from), to));
+    await makeDir(join(dest, entry.path), { mode: mode | 0o700 });
+    if ((mode & 0o700) !== 0o700) readOnly.push(entry);
   }
-  // Every creation ends before this returns, failed or not: the caller then removes `dest`.
+  // Then every file and link at once. Each is its own promise (a failed read rejects it, it does
+  // not throw past the others), and all end before this returns: the caller then removes `dest`.
+  const leaves = entries
+    .filter((entry) => entry.kind !== 'dir')
+    .map(async (entry) => {
+      const from = join(source, entry.path);
+      const to = join(dest, entry.path);
+      // At most SMALL_TREE.bytes in all: read whole, written with O_EXCL and the mode to create.
+      if (entry.kind === 'file') await writeNewFile(to, readFileSync(from), entry.mode & 0o777);
+      else await makeSymlink(readlinkSync(from), to);
+    });
   const failed = (await Promise.allSettled(leaves)).find((r) => r.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
   for (const dir of readOnly.reverse()) {

@@ -191,14 +191,19 @@ export function verifyChain(sql: Statements): ChainReport {
       )
       .all()
       .map((r) => ({ seq: r.seq, runId: r.run_id, dataJson: r.data }));
-    const storedOf = sql.get<{ plan: string; changes: string; unchanged: string }>(
-      'SELECT p.plan, r.changes, r.unchanged FROM run_plans p JOIN runs r ON r.id = p.run_id WHERE p.run_id = ?',
+    const storedOf = sql.get<{ plan: string; changes: string | null; unchanged: string | null }>(
+      'SELECT p.plan, r.changes, r.unchanged FROM run_plans p LEFT JOIN runs r ON r.id = p.run_id WHERE p.run_id = ?',
     );
     const problem =
       result.problem ??
       verifyPlans(created, (id) => {
         const row = storedOf.get(id);
-        return row && { plan: row.plan, versions: { changes: row.changes, unchanged: row.unchanged } };
+        if (row === undefined) return undefined;
+        const versions =
+          row.changes === null || row.unchanged === null
+            ? null
+            : { changes: row.changes, unchanged: row.unchanged };
+        return { plan: row.plan, versions };
       });
     return { ok: problem === undefined, events: result.events, ...(problem ? { problem } : {}) };
   })();
