@@ -52,7 +52,21 @@ export function targetContext(root: string, projectDir: string, service = 'api')
 }
 
 /** A port nobody listens on right now (bound to 0, then released). */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  // The kernel may give a port it gave a moment ago (it was closed at once): two services of one
+  // test on one port would answer for each other. A port is handed out once per test file.
+  for (;;) {
+    const port = await unusedPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+const handedOut = new Set<number>();
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
