@@ -4,10 +4,11 @@
  * Release trees are copied and pruned by `cp -R` and `rm -rf` in the provider's shells: for a
  * large tree one process beats thousands of thread-pool trips. But a fork and exec cost ~1 ms
  * of CPU, and many artifacts are a handful of files (a binary, a config, a static site): those
- * are read here, with synchronous calls of a few microseconds each, written and removed by Node
- * on its thread pool (whose threads, not the event loop, pay for the creations and unlinks). The walk that decides stops
- * at the directory that takes it past SMALL_TREE.entries, so deciding about a large tree costs
- * little more than a small one; a copy reads and writes at most SMALL_TREE.bytes.
+ * are read here, with synchronous calls of a few microseconds each, and written and removed by
+ * Node on its thread pool (whose threads, not the event loop, pay for the creations and unlinks).
+ * The walk that decides stops at the directory that takes it past SMALL_TREE.entries, so
+ * deciding about a large tree costs little more than a small one; a copy reads and writes at
+ * most SMALL_TREE.bytes.
  */
 import {
   chmodSync,

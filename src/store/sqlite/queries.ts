@@ -192,7 +192,8 @@ export function verifyChain(sql: Statements): ChainReport {
       .all()
       .map((r) => ({ seq: r.seq, runId: r.run_id, dataJson: r.data }));
     const storedOf = sql.get<{ plan: string; changes: string | null; unchanged: string | null }>(
-      'SELECT p.plan, r.changes, r.unchanged FROM run_plans p LEFT JOIN runs r ON r.id = p.run_id WHERE p.run_id = ?',
+      `SELECT p.plan, r.changes, r.unchanged
+       FROM run_plans p LEFT JOIN runs r ON r.id = p.run_id WHERE p.run_id = ?`,
     );
     const problem =
       result.problem ??
