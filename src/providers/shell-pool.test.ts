@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MarshalError } from '../model/errors.js';
+import { jobScript } from './job-script.js';
 import { isAlive } from './process.js';
-import { jobScript, ShellPool } from './shell-pool.js';
+import { ShellPool } from './shell-pool.js';
 
 const never = new AbortController().signal;
 let pool: ShellPool;
@@ -37,16 +38,43 @@ describe('jobScript', () => {
 });
 
 describe('jobScript of a command the shell has nothing to interpret in', () => {
-  it('writes it as it is, without eval', () => {
-    expect(jobScript({ command: 'grep  -qx v1 RELEASE', cwd: '/srv', env: {} }, 'T2')).toBe(
-      `(cd -- /srv && grep -qx v1 RELEASE\n) </dev/null\n` +
-        `printf '\\036%s %d\\n' T2 "$?"\nprintf '\\036%s\\n' T2 >&2\n`,
+  const markers = `printf '\\036%s %d\\n' T2 "$?"\nprintf '\\036%s\\n' T2 >&2\n`;
+
+  it('writes a builtin as it is, in a subshell, without eval', () => {
+    expect(jobScript({ command: 'echo  ready', cwd: '/srv', env: { A: '1' } }, 'T2')).toBe(
+      `(cd -- /srv && export A=1 && echo ready\n) </dev/null\n${markers}`,
+    );
+  });
+
+  it('runs a program from the worker itself, its variables as assignments to it alone', () => {
+    expect(jobScript({ command: 'grep  -qx v1 RELEASE', cwd: '/srv', env: { A: "it's" } }, 'T2')).toBe(
+      `cd -- /srv && A='it'\\''s' grep -qx v1 RELEASE </dev/null\n${markers}`,
     );
   });
 });
 
 describe('ShellPool', () => {
-  it('runs a plain command as the subshell itself: one process fewer', async () => {
+  it('runs a program with its directory and variables, neither left to the next command', async () => {
+    pool = new ShellPool(1);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    try {
+      const first = run('printenv GREETING', { cwd: dir, env: { GREETING: 'hello there' } });
+      expect((await first.result).exitCode).toBe(0);
+      expect(first.lines).toEqual(['stdout: hello there']);
+      const builtin = run('true', { env: { FAREWELL: 'bye' } });
+      expect((await builtin.result).exitCode).toBe(0);
+      const next = run('printenv GREETING FAREWELL');
+      expect((await next.result).exitCode).toBe(1);
+      expect(next.lines).toEqual([]);
+      const where = run('/bin/pwd', { cwd: '/' });
+      await where.result;
+      expect(where.lines).toEqual(['stdout: /']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a program from the worker itself: no subshell in between', async () => {
     pool = new ShellPool(1);
     const shell = run('echo $$');
     await shell.result;

@@ -4,14 +4,9 @@
  * process); a small shell forks in a fraction of that, on another core. With hundreds of short
  * steps this is most of the difference between Marshal and GNU make.
  *
- * Each command runs in a subshell of a worker: `( cd DIR && export … && eval CMD ) </dev/null`,
- * then the worker prints a marker with the exit status on stdout and a marker on stderr. `eval`
- * keeps a syntax error inside the subshell, so the worker survives any command. A command with
- * nothing for the shell to interpret but blanks (shell.ts) cannot have one and is written as
- * it is: the subshell then execs its program in place instead of forking once more for it —
- * `eval` would hide that it is the subshell's last command. Ten `grep`s through two shells took
- * 8.2–8.8 ms so, 9.5–10.2 ms through `eval`. An abort kills the worker's whole process group and
- * the worker is replaced.
+ * A worker runs each command so that nothing it does outlasts it in the shell (job-script.ts),
+ * then prints a marker with the exit status on stdout and a marker on stderr. An abort kills the
+ * worker's whole process group and the worker is replaced.
  *
  * Each worker first puts itself under SCHED_BATCH (`chrt`, util-linux; skipped where absent or
  * refused), which its commands inherit. With the default policy, a shell woken by a new job
@@ -27,18 +22,13 @@ import { availableParallelism } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { monotonicMs } from '../model/clock.js';
 import { MarshalError } from '../model/errors.js';
-import { shellQuote } from '../model/template.js';
 import { abortError, throwIfAborted } from './abort.js';
 import type { ProcessResult } from './exec.js';
+import { type JobCommand, jobScript } from './job-script.js';
 import { MAX_LINE } from './lines.js';
 import { KILL_GRACE_MS, terminateGroup } from './process.js';
-import { shellFreeArgv } from './shell.js';
 
-export interface PoolCommand {
-  command: string;
-  cwd: string;
-  /** Variables added to the worker's environment for this command only. */
-  env: Record<string, string>;
+export interface PoolCommand extends JobCommand {
   signal: AbortSignal;
   onLine(line: string, stream: 'stdout' | 'stderr'): void;
 }
@@ -59,21 +49,6 @@ const MARK = '\u001e';
 
 /** A worker's first line: SCHED_BATCH for itself and so for every command it runs (see above). */
 const BATCH_POLICY = 'chrt --batch --pid 0 $$ >/dev/null 2>&1\n';
-
-/** The script a worker runs for one job. */
-export function jobScript(job: Pick<PoolCommand, 'command' | 'cwd' | 'env'>, token: string): string {
-  const names = Object.keys(job.env).filter((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
-  const exports =
-    names.length === 0
-      ? ''
-      : ` && export ${names.map((k) => `${k}=${shellQuote(job.env[k] ?? '')}`).join(' ')}`;
-  const argv = shellFreeArgv(job.command);
-  const command = argv === null ? `eval ${shellQuote(job.command)}` : argv.join(' ');
-  return (
-    `(cd -- ${shellQuote(job.cwd)}${exports} && ${command}\n) </dev/null\n` +
-    `printf '\\036%s %d\\n' ${token} "$?"\nprintf '\\036%s\\n' ${token} >&2\n`
-  );
-}
 
 class Worker {
   readonly child: ChildProcess;

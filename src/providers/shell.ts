@@ -75,6 +75,45 @@ const SHELL_WORDS = new Set([
 ]);
 
 /**
+ * Builtins of dash and of bash (where /bin/sh is bash): run by the shell itself, some of them
+ * change it (`shopt`, `enable`, `printf -v`…). Anything else a shell-free command can name is a
+ * program, which the shell forks for.
+ */
+export const SHELL_BUILTINS = new Set([
+  ...SHELL_WORDS,
+  '[',
+  'bind',
+  'builtin',
+  'caller',
+  'chdir',
+  'compgen',
+  'complete',
+  'compopt',
+  'declare',
+  'dirs',
+  'disown',
+  'echo',
+  'enable',
+  'false',
+  'help',
+  'history',
+  'kill',
+  'let',
+  'logout',
+  'mapfile',
+  'popd',
+  'printf',
+  'pushd',
+  'pwd',
+  'readarray',
+  'shopt',
+  'suspend',
+  'test',
+  'true',
+  'typeset',
+]);
+
+/**
  * The argv to spawn directly for `command`, or null when it needs `/bin/sh -c`.
  * Without metacharacters, the shell would only split on blanks and look the
  * first word up in PATH — which spawning argv does too.
