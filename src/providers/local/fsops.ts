@@ -23,6 +23,7 @@ import {
   writeFile,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { isValidVersion } from '../../model/version.js';
 import { type LocalLayout, RELEASE_MARKER, type ReleaseEntry } from './layout.js';
 
@@ -86,32 +87,30 @@ export async function readTextOrNull(path: string): Promise<string | null> {
   }
 }
 
-/** `fn(...args, callback)` as a promise. The callback API: see removeIfPresent. */
-function pooled(fn: (...args: never[]) => void, ...args: unknown[]): Promise<void> {
-  return new Promise((resolve, reject) =>
-    (fn as (...a: unknown[]) => void)(...args, (err: Error | null) => (err ? reject(err) : resolve())),
-  );
-}
+// The callback API, promisified: `fs.promises` would load a dozen more of Node's modules
+// (readline, watchers) into every deploy.
+const mkdirPooled = promisify(mkdir);
+const rmPooled = promisify(rm);
+const writeFilePooled = promisify(writeFile);
 
 /** Creates the directory `path` (and its parents with `recursive`), on the thread pool. */
-export function makeDir(path: string, options: { mode?: number; recursive?: boolean } = {}): Promise<void> {
-  return pooled(mkdir, path, options);
+export async function makeDir(
+  path: string,
+  options: { mode?: number; recursive?: boolean } = {},
+): Promise<void> {
+  await mkdirPooled(path, options);
 }
 
 /** Writes the new file `path` (it must not exist) with `mode` less the umask, on the thread pool. */
 export function writeNewFile(path: string, content: string | Buffer, mode = 0o666): Promise<void> {
-  return pooled(writeFile, path, content, { mode, flag: 'wx' });
+  return writeFilePooled(path, content, { mode, flag: 'wx' });
 }
 
 /** Creates the symlink `path` → `target`, on the thread pool. */
-export function makeSymlink(target: string, path: string): Promise<void> {
-  return pooled(symlink, target, path);
-}
+export const makeSymlink: (target: string, path: string) => Promise<void> = promisify(symlink);
 
 /** Renames `from` to `to` (replacing a file or link there), on the thread pool. */
-export function renamePath(from: string, to: string): Promise<void> {
-  return pooled(rename, from, to);
-}
+export const renamePath: (from: string, to: string) => Promise<void> = promisify(rename);
 
 /** Writes `path` so readers see the old content or the new, never a partial file. */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
@@ -137,14 +136,9 @@ export async function replaceSymlink(path: string, target: string): Promise<void
   }
 }
 
-/**
- * Removes `path` when it is there, on the thread pool. The callback API: `fs.promises` would
- * load a dozen more of Node's modules (readline, watchers) into every deploy.
- */
+/** Removes `path` when it is there, on the thread pool. */
 export function removeIfPresent(path: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    rm(path, { force: true, recursive: true }, (err) => (err ? reject(err) : resolve())),
-  );
+  return rmPooled(path, { force: true, recursive: true });
 }
 
 /**
