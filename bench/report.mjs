@@ -62,6 +62,11 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     'hosts (local directories) in batches of 10: upload the release, switch the `current`',
     'link, check it. Marshal deploys a new version each round (`--version rN`).',
     '',
+    '`node floor` is `bench/floor.cjs`: a bare Node script that runs the same commands, in the same',
+    'order and concurrency, through one long-lived shell per unit of concurrency, and does nothing',
+    'else — no config, no plan, no store, no durability, no output kept. It is the least a Node',
+    "tool takes on this machine; what Marshal takes beyond it is Marshal's own cost.",
+    '',
     `Start-up: \`marshal --help\` median ${s(startup.median)}${
       startup.withCaBundle
         ? ` (${s(startup.withCaBundle.median)} with NODE_EXTRA_CA_CERTS=${startup.withCaBundle.path})`
@@ -77,10 +82,12 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
   const w2 = rows.find((r) => r.workload === 'W2' && r.tool === 'marshal');
   const overhead = (r) => `${(((r.median - 0.5) / 0.5) * 100).toFixed(1)}%`;
   const w2make = rows.find((r) => r.workload === 'W2' && r.tool === 'make');
+  const w2floor = rows.find((r) => r.workload === 'W2' && r.tool === 'node floor');
+  const beside = [w2make && `make: ${overhead(w2make)}`, w2floor && `node floor: ${overhead(w2floor)}`].filter(Boolean);
   if (w2)
     lines.push(
       '',
-      `W2 overhead over the 0.50 s critical path: ${overhead(w2)}${w2make ? ` (make: ${overhead(w2make)})` : ''}.`,
+      `W2 overhead over the 0.50 s critical path: ${overhead(w2)}${beside.length ? ` (${beside.join('; ')})` : ''}.`,
     );
   for (const w of ['W1-100', 'W2', 'W3']) {
     const tf = rows.find((r) => r.workload === w && r.tool === 'terraform');

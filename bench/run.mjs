@@ -56,6 +56,11 @@ function tools(name, w, dir) {
       run: (k) => measure(dir, [process.execPath, join(root, 'bin', 'marshal.js'), 'deploy', 'bench', '--version', `r${k}`, '-q']),
     },
     { tool: 'make', prepare: () => {}, run: (k) => measure(dir, ['make', '-s', `-j${concurrency}`, `V=r${k}`]) },
+    {
+      tool: 'node floor',
+      prepare: () => {},
+      run: (k) => measure(dir, [process.execPath, join(root, 'bench', 'floor.cjs'), 'workload.json', `r${k}`]),
+    },
   ];
   // Terraform's walk grows superlinearly (33 s for W1-1000 in notes/peers.md): compared where it finishes in seconds.
   if (useTerraform && name !== 'W1-1000') {

@@ -111,10 +111,11 @@ function terraformHosts(w) {
   return `${blocks.join('\n')}\n`;
 }
 
-/** Writes the workload into `dir`: marshal.yaml, Makefile, tf/main.tf. */
+/** Writes the workload into `dir`: marshal.yaml, Makefile, tf/main.tf, and workload.json for floor.cjs. */
 export function generate(name, w, dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'tf'), { recursive: true });
+  writeFileSync(join(dir, 'workload.json'), JSON.stringify(w));
   if (w.kind === 'graph') {
     writeFileSync(join(dir, 'marshal.yaml'), marshalGraph(w));
     writeFileSync(join(dir, 'Makefile'), makeGraph(w));

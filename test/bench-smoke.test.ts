@@ -1,6 +1,6 @@
 /**
  * The benchmark harness itself must keep working: a smoke run with tiny sizes (one round, no
- * peers but make, nothing written). Timing is not asserted here — it belongs to `npm run bench`.
+ * peers but make and the bare-Node floor, nothing written). Timing is not asserted here — it belongs to `npm run bench`.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const root = new URL('..', import.meta.url).pathname;
 
 describe('benchmark harness (smoke)', () => {
-  it('runs every workload through Marshal and make and reports the table and the scale numbers', () => {
+  it('runs every workload through Marshal, make and the bare-Node floor and reports the table and the scale numbers', () => {
     const out = execFileSync(process.execPath, ['bench/run.mjs', '--smoke'], {
       cwd: root,
       encoding: 'utf8',
@@ -17,6 +17,7 @@ describe('benchmark harness (smoke)', () => {
     for (const workload of ['W1-smoke', 'W3-smoke']) {
       expect(out).toMatch(new RegExp(`\\| ${workload} \\| marshal \\| [0-9.]+ s \\|`));
       expect(out).toMatch(new RegExp(`\\| ${workload} \\| make \\| [0-9.]+ s \\|.*\\| 1\\.00× \\|`));
+      expect(out).toMatch(new RegExp(`\\| ${workload} \\| node floor \\| [0-9.]+ s \\|`));
     }
     expect(out).toMatch(
       /\| simulated first deploy of 20 services × 50 hosts .*\| [0-9.]+ s, peak RSS \d+ MiB \|/,
