@@ -106,6 +106,43 @@ describe('canary', () => {
     ]);
   });
 
+  it('an approval continues from the pause: the weights and analyses before it are not done again', async () => {
+    const { store, traffic, deps, deploy } = setup({
+      type: 'canary',
+      steps: [{ setWeight: 10 }, { analysis: 'errors' }, { setWeight: 50 }, { pause: {} }, { setWeight: 80 }],
+    });
+    const approve = (runId: number) =>
+      store.append([
+        {
+          type: 'step.approved',
+          runId,
+          stepId: 'api/-/approve',
+          at: Date.now(),
+          data: { approved: true, actor: 'alice', reason: null },
+        },
+      ]);
+    // The first deploy waits at the pause too.
+    const first = await deploy('v1');
+    await approve(first.runId);
+    expect((await resumeRun(deps, first.runId)).state).toBe('succeeded');
+    traffic.applied.length = 0;
+    traffic.analyses.length = 0;
+    const waiting = await deploy('v2');
+    expect(waiting.state).toBe('waiting');
+    expect(traffic.applied.map((w) => w.at(-1))).toEqual(['green-h2=10', 'green-h2=50']);
+    expect(traffic.analyses).toEqual(['errors']);
+    await approve(waiting.runId);
+    expect((await resumeRun(deps, waiting.runId)).state).toBe('succeeded');
+    // From 50% straight on to 80% and 100%: no drop back to 10%, no second analysis.
+    expect(traffic.applied.map((w) => w.at(-1))).toEqual([
+      'green-h2=10',
+      'green-h2=50',
+      'green-h2=80',
+      'green-h2=100',
+    ]);
+    expect(traffic.analyses).toEqual(['errors']);
+  });
+
   it('a failed analysis sends traffic back to the old slot, takes the canary down, and ends rolled back', async () => {
     const { store, provider, traffic, deploy } = setup(
       { type: 'canary', steps },

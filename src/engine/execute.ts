@@ -43,13 +43,18 @@ export interface RunOutcome {
 
 const NEVER = new AbortController().signal;
 
+/**
+ * What a resumed run already did: its steps that succeeded or were skipped are not run again —
+ * target steps and service steps alike (an approved canary goes on from its pause; the weights
+ * and analyses before it stand as they were judged).
+ */
 function knownFrom(
   graph: RunGraph,
   prior: ReadonlyMap<string, StepRecord>,
 ): (v: number) => VertexOutcome | undefined {
   if (prior.size === 0) return () => undefined;
   return (v) => {
-    if (graph.kind[v] !== STEP) return undefined;
+    if (graph.kind[v] !== STEP && graph.kind[v] !== SERVICE_STEP) return undefined;
     const state = prior.get(graph.stepId(v))?.state;
     return state === 'succeeded' ? 'ok' : state === 'skipped' ? 'skipped' : undefined;
   };

@@ -190,8 +190,7 @@ describe('canary through a real haproxy, judged by a real Prometheus', () => {
 
     // The split is measured by a lone client, with the load paused: a sample taken beside other
     // clients can fall into step with haproxy's round robin and see a split that is not there
-    // (1/3 instead of 1/2, now and then). The load runs while the run works and is judged (a
-    // run resumed by an approval judges its analysis again).
+    // (1/3 instead of 1/2, now and then). The load runs while the run works and is judged.
     let load = startLoad(haproxy.url, { concurrency: 2 });
     try {
       run = await deploy('v2');
