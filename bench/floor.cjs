@@ -2,7 +2,9 @@
 // nothing else — no config, no plan, no store, no durability, no output captured. It starts one
 // long-lived /bin/sh per unit of concurrency (the cheapest way found for Node to run commands:
 // a spawn costs the event loop ~1 ms, a line written to an idle shell a tenth of that) and
-// writes each command to a free one. Whatever a Node tool adds to this is its own overhead.
+// writes each command to a free one, to run in a subshell: each command its own process, as
+// make and Marshal give it (`true` is a builtin of the shell, which would otherwise run it in
+// place, for nothing). Whatever a Node tool adds to this is its own overhead.
 //
 //   node bench/floor.cjs WORKLOAD.json VERSION     (written by workloads.mjs beside the Makefile)
 'use strict';
@@ -36,7 +38,7 @@ function shells(count) {
   };
   const give = (shell, job) => {
     shell.done = job.done;
-    shell.sh.stdin.write(`${job.command} </dev/null >/dev/null; echo $?\n`);
+    shell.sh.stdin.write(`(${job.command}) </dev/null >/dev/null; echo $?\n`);
   };
   for (let i = 0; i < count; i++) idle.push(start());
   return {

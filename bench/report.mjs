@@ -63,9 +63,10 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     'link, check it. Marshal deploys a new version each round (`--version rN`).',
     '',
     '`node floor` is `bench/floor.cjs`: a bare Node script that runs the same commands, in the same',
-    'order and concurrency, through one long-lived shell per unit of concurrency, and does nothing',
-    'else — no config, no plan, no store, no durability, no output kept. It is the least a Node',
-    "tool takes on this machine; what Marshal takes beyond it is Marshal's own cost.",
+    'order and concurrency, each in its own process (a subshell of one of its long-lived shells, one',
+    'per unit of concurrency), and does nothing else — no config, no plan, no store, no durability,',
+    "no output kept. It is the least a Node tool takes on this machine; what Marshal takes beyond it",
+    "is Marshal's own cost.",
     '',
     `Start-up: \`marshal --help\` median ${s(startup.median)}${
       startup.withCaBundle
