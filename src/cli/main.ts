@@ -89,6 +89,8 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
   program
     .command('show <run>')
     .description('a run: steps, timings, outcome')
+    // 200: STEP_LIST_LIMIT in render/run.ts (not imported here: main loads only what every command needs).
+    .option('--all', 'list every step; past 200 a section is summarised per service', false)
     .action(use(() => import('./commands/show.js')));
   program
     .command('logs <run>')

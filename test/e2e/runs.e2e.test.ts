@@ -220,6 +220,15 @@ environments:
       expect(new Set(lines).size).toBe(300);
       expect(lines).toHaveLength(300);
     }
+    // `show` sums up a run this large per service; --all lists each step.
+    const shown = await marshal(project.dir, ['show', 'last']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^ {2}a +300 steps +300 succeeded/m);
+    expect(shown.stdout).toContain('600 steps in all; `marshal show 1 --all` lists each one');
+    expect(shown.stdout.split('\n').length).toBeLessThan(30);
+    const all = await marshal(project.dir, ['show', 'last', '--all']);
+    expect(all.stdout).toContain('b/h299/');
+    expect(all.stdout.split('\n').length).toBeGreaterThan(600);
   });
 
   // 20,000 steps over a fleet that already runs: planning reads every live target and the

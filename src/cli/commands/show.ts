@@ -4,7 +4,7 @@ import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 import { planSteps, renderRun } from '../render/run.js';
 
-export async function run(globals: GlobalOptions, ref: string): Promise<number> {
+export async function run(globals: GlobalOptions, ref: string, flags: { all: boolean }): Promise<number> {
   const parsed = parseRunRef(ref);
   const store = await openProjectStore(globals, false);
   try {
@@ -22,7 +22,7 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
       measurements[event.stepId] = list;
     }
     if (globals.json) printJson({ run: record, steps, measurements });
-    else print(renderRun(record, steps, measurements));
+    else print(renderRun(record, steps, measurements, flags.all));
     return 0;
   } finally {
     await store.close();

@@ -99,11 +99,75 @@ function stepRow(s: StepRecord): string[] {
   ];
 }
 
-/** `steps` in plan order, as planSteps gives them (show orders them once for text and JSON). */
+/** Past this many steps a section is summarised per service (`marshal show --all` lists them all). */
+export const STEP_LIST_LIMIT = 200;
+/** Steps that need a look (failed, waiting, running, cancelled) still listed one by one, at most. */
+const ATTENTION_LIMIT = 50;
+const STATE_ORDER: StepRecord['state'][] = [
+  'succeeded',
+  'failed',
+  'waiting',
+  'running',
+  'cancelled',
+  'skipped',
+  'pending',
+];
+
+/**
+ * A large section in a few lines: per service, its steps counted by state and the slowest one;
+ * then each step that needs a look. A fleet of 10,000 hosts makes 30,000 steps.
+ */
+function summarised(steps: readonly StepRecord[]): string[] {
+  const services = new Map<string, StepRecord[]>();
+  for (const s of steps) {
+    const name = s.stepId.startsWith('rollback/')
+      ? s.stepId.split('/', 2).join('/')
+      : s.stepId.split('/', 1)[0];
+    const list = services.get(name ?? '') ?? [];
+    list.push(s);
+    services.set(name ?? '', list);
+  }
+  const rows = [...services].map(([name, list]) => {
+    const counts = new Map<StepRecord['state'], number>();
+    let slowest: StepRecord | undefined;
+    for (const s of list) {
+      counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+      if (s.durationMs !== null && s.durationMs > (slowest?.durationMs ?? -1)) slowest = s;
+    }
+    const states = STATE_ORDER.filter((state) => counts.has(state)).map(
+      (state) => `${counts.get(state)} ${stateText(state)}`,
+    );
+    const slow =
+      slowest?.durationMs == null
+        ? ''
+        : color.dim(`slowest ${slowest.stepId} ${formatDuration(slowest.durationMs)}`);
+    return [`  ${name}`, `${list.length} steps`, states.join(', '), slow];
+  });
+  const attention = steps.filter((s) => ['failed', 'waiting', 'running', 'cancelled'].includes(s.state));
+  const lines = [table(rows)];
+  if (attention.length > 0) lines.push(table(attention.slice(0, ATTENTION_LIMIT).map(stepRow)));
+  if (attention.length > ATTENTION_LIMIT) lines.push(`  … and ${attention.length - ATTENTION_LIMIT} more`);
+  return lines;
+}
+
+function stepSection(run: RunRecord, steps: readonly StepRecord[], all: boolean): string[] {
+  if (steps.length === 0) return ['  (none)'];
+  if (all || steps.length <= STEP_LIST_LIMIT) return [table(steps.map(stepRow))];
+  return [
+    ...summarised(steps),
+    color.dim(`  ${steps.length} steps in all; \`marshal show ${run.id} --all\` lists each one`),
+  ];
+}
+
+/**
+ * `steps` in plan order, as planSteps gives them (show orders them once for text and JSON). A
+ * section of more than STEP_LIST_LIMIT steps is summarised unless `all`.
+ */
 export function renderRun(
   run: RunRecord,
   steps: readonly StepRecord[],
   measurements: Readonly<Record<string, Measurement[]>> = {},
+  all = false,
 ): string {
   const lines = [
     `${color.bold(`Run #${run.id}`)}  ${run.kind} to ${run.environment}  ${stateText(run.state)}`,
@@ -120,8 +184,7 @@ export function renderRun(
   ];
   const forward = steps.filter((s) => !s.stepId.startsWith('rollback/'));
   const rollback = steps.filter((s) => s.stepId.startsWith('rollback/'));
-  lines.push(color.bold('Steps'));
-  lines.push(forward.length > 0 ? table(forward.map(stepRow)) : '  (none)');
+  lines.push(color.bold('Steps'), ...stepSection(run, forward, all));
   const analysed = Object.entries(measurements);
   if (analysed.length > 0) {
     lines.push(color.bold('Analyses'));
@@ -140,8 +203,7 @@ export function renderRun(
     }
   }
   if (rollback.length > 0) {
-    lines.push(color.bold('Rollback'));
-    lines.push(table(rollback.map(stepRow)));
+    lines.push(color.bold('Rollback'), ...stepSection(run, rollback, all));
   }
   return lines.join('\n');
 }
