@@ -107,7 +107,7 @@ const VALUES = `## Values
 
 | kind | form |
 | --- | --- |
-| name | lower-case letters, digits, \`.\`, \`_\` and \`-\`; starts and ends with a letter or digit (\`api\`, \`web-1\`) |
+| name | lower-case letters, digits, \`.\`, \`_\` and \`-\`; starts and ends with a letter or digit (\`api\`, \`web-1\`); a service may not be named \`rollback\` (a rollback's steps are named \`rollback/<service>/…\`) |
 | version | letters, digits, \`.\`, \`_\`, \`+\` and \`-\`, starting with a letter or digit; quote it (\`"1.10"\`) so YAML keeps it as text |
 | duration | \`250ms\`, \`5s\`, \`1.5m\`, \`1m30s\`, \`2h\`, or a number of milliseconds |
 | variables | a map of \`NAME: value\` (\`[A-Za-z_][A-Za-z0-9_]*\`); numbers and booleans are kept as their text |

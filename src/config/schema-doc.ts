@@ -3,7 +3,7 @@
  * read from the zod schema itself so the reference cannot drift from it.
  */
 import type { z } from 'zod';
-import { Duration, Name, Variables, Version } from '../model/schema.js';
+import { Duration, Name, ServiceName, Variables, Version } from '../model/schema.js';
 import { defOf } from './schema-walk.js';
 
 /** A documented field: `key` may be nested (`http.url`, `groups.<name>.hosts`). */
@@ -23,6 +23,7 @@ export type Links = ReadonlyMap<unknown, string>;
 /** Value kinds explained once in the "Values" section. */
 const KINDS: Links = new Map<unknown, string>([
   [Name._zod.def, '[name](#values)'],
+  [ServiceName._zod.def, '[name](#values)'],
   [Version._zod.def, '[version](#values)'],
   [Duration._zod.def, '[duration](#values)'],
   [Variables._zod.def, '[variables](#values)'],

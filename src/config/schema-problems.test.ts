@@ -70,6 +70,14 @@ ${ENVS}`);
     expect(problem?.message).toMatch(/^invalid name "Api_Server": must be a name: lower-case letters/);
   });
 
+  it('rejects "rollback" as a service name: the steps of a rollback are named after it', () => {
+    const [problem] = problemsOfYaml(`services:
+  rollback: {}
+${ENVS}`);
+    expect(problem).toMatchObject({ line: 2, column: 3, path: 'services.rollback' });
+    expect(problem?.message).toMatch(/^invalid name "rollback": "rollback" is reserved/);
+  });
+
   it('rejects a health check with two kinds', () => {
     const [problem, ...rest] = problemsOfYaml(`services:
   api:

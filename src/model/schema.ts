@@ -15,10 +15,10 @@ import {
   string,
   union,
 } from 'zod';
-import { Duration, Name, Variables, Version } from './schema-base.js';
+import { Duration, Name, ServiceName, Variables, Version } from './schema-base.js';
 import { Analysis, BlueGreen, Canary, Router } from './schema-delivery.js';
 
-export { Duration, Name, Variables, Version } from './schema-base.js';
+export { Duration, Name, ServiceName, Variables, Version } from './schema-base.js';
 
 export const RetryPolicy = strictObject({
   attempts: number()
@@ -249,7 +249,7 @@ export const ProjectFile = strictObject({
   project: Name.optional().describe('Project name, shown in status and history.'),
   include: array(string()).default([]).describe('More files (paths or globs, relative to this file).'),
   defaults: Defaults.default(Defaults.parse({})),
-  services: record(Name, Service).default({}).describe('The deployable units, by name.'),
+  services: record(ServiceName, Service).default({}).describe('The deployable units, by name.'),
   environments: record(Name, Environment).default({}).describe('Where services are deployed, by name.'),
   analyses: record(Name, Analysis)
     .default({})
@@ -258,7 +258,7 @@ export const ProjectFile = strictObject({
 
 /** An included file may add services and environments, nothing else. */
 export const IncludedFile = strictObject({
-  services: record(Name, Service).default({}),
+  services: record(ServiceName, Service).default({}),
   environments: record(Name, Environment).default({}),
 });
 
