@@ -20,6 +20,11 @@ function shells(count) {
   const waiting = [];
   const start = () => {
     const sh = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // A shell that dies (a command killed it, or a syntax error ended it) fails the run.
+    sh.on('exit', (code, signal) => {
+      process.stderr.write(`a shell exited (${signal ?? code}) before the work was done\n`);
+      process.exit(1);
+    });
     const shell = { sh, done: null };
     let text = '';
     sh.stdout.on('data', (chunk) => {
@@ -52,6 +57,12 @@ function shells(count) {
   };
 }
 
+// The work ends with process.exit(0); an event loop that empties before is work left undone.
+process.on('beforeExit', () => {
+  process.stderr.write('stopped before the work was done\n');
+  process.exit(1);
+});
+
 const check = (status, what) => {
   if (status !== 0) {
     process.stderr.write(`${what} exited ${status}\n`);
@@ -83,6 +94,8 @@ async function graph() {
   pool.end();
 }
 
+// W3's file work (release directory, RELEASE, the `current` link) is done here, as Marshal's local
+// provider does it; the check (`grep`) runs as a process, as the user's command it stands for.
 async function hosts() {
   const pool = shells(w.batch);
   for (let b = 0; b * w.batch < w.hosts; b++) {

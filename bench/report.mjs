@@ -65,8 +65,9 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     '`node floor` is `bench/floor.cjs`: a bare Node script that runs the same commands, in the same',
     'order and concurrency, each in its own process (a subshell of one of its long-lived shells, one',
     'per unit of concurrency), and does nothing else — no config, no plan, no store, no durability,',
-    "no output kept. It is the least a Node tool takes on this machine; what Marshal takes beyond it",
-    "is Marshal's own cost.",
+    'no output kept. On W3 it writes the release and switches the link itself, with synchronous file',
+    'calls (as Marshal does, not by processes as make does), and runs the check as a process. It is',
+    "the least a Node tool takes on this machine; what Marshal takes beyond it is Marshal's own cost.",
     '',
     `Start-up: \`marshal --help\` median ${s(startup.median)}${
       startup.withCaBundle
