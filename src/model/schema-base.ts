@@ -10,7 +10,8 @@ export const Name = string().regex(NAME, { message: `must be a name: ${nameText}
 
 /** A service's name; `rollback` is taken: a rollback's step ids begin with it (`rollback/api/h1/switch`). */
 export const ServiceName = Name.refine((name) => name !== 'rollback', {
-  message: '"rollback" is reserved (the steps of a rollback are named rollback/<service>/…); choose another name',
+  message:
+    '"rollback" is reserved (the steps of a rollback are named rollback/<service>/…); choose another name',
 });
 
 export const Version = string().regex(VERSION_PATTERN, {
