@@ -35,9 +35,15 @@ export interface Running {
   output(): string;
 }
 
-/** Starts `marshal <args>` in `cwd`; output is collected. */
-export function start(cwd: string, args: string[], env: Record<string, string> = {}): Running {
+/** Starts `marshal <args>` in `cwd`; output is collected. `user` runs it as another user (root only). */
+export function start(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  user?: { uid: number; gid: number },
+): Running {
   const child = spawn(process.execPath, [CLI, ...args], {
+    ...user,
     cwd,
     env: { ...process.env, NO_COLOR: '1', MARSHAL_ACTOR: 'e2e-tester', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,8 +64,13 @@ export function start(cwd: string, args: string[], env: Record<string, string> =
   return { child, done, output: () => stdout + stderr };
 }
 
-export function marshal(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return start(cwd, args, env).done;
+export function marshal(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  user?: { uid: number; gid: number },
+): Promise<CliResult> {
+  return start(cwd, args, env, user).done;
 }
 
 /** Runs marshal with --json and parses stdout. */

@@ -10,6 +10,7 @@
  * them side by side on the other core.
  */
 import {
+  chmodSync,
   lstatSync,
   mkdir,
   readdirSync,
@@ -136,9 +137,28 @@ export async function replaceSymlink(path: string, target: string): Promise<void
   }
 }
 
-/** Removes `path` when it is there, on the thread pool. */
-export function removeIfPresent(path: string): Promise<void> {
-  return rmPooled(path, { force: true, recursive: true });
+/**
+ * Removes `path` when it is there, on the thread pool. A tree with directories its owner cannot
+ * write — a read-only artifact: Bazel's and Nix's outputs are — cannot be emptied as it is: then
+ * its directories are opened up (ownerCanEmpty) and the removal is tried once more.
+ */
+export async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await rmPooled(path, { force: true, recursive: true });
+  } catch (err) {
+    if (!isErrno(err, 'EACCES', 'EPERM')) throw err;
+    ownerCanEmpty(path);
+    await rmPooled(path, { force: true, recursive: true });
+  }
+}
+
+/** Gives the owner read, write and search on `path` and every directory under it (links are not followed). */
+export function ownerCanEmpty(path: string): void {
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  if (stats?.isDirectory() !== true) return;
+  if ((stats.mode & 0o700) !== 0o700) chmodSync(path, (stats.mode & 0o7777) | 0o700);
+  for (const entry of readdirSync(path, { withFileTypes: true }))
+    if (entry.isDirectory()) ownerCanEmpty(join(path, entry.name));
 }
 
 /**

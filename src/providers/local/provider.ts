@@ -80,8 +80,16 @@ export class LocalProvider implements Provider {
       const large = paths.filter((path) => !tryOr(() => isSmallTree(path), false));
       // Small trees go in parallel on the thread pool, whose threads pay for the unlinks.
       const removals = paths.filter((path) => !large.includes(path)).map(removeIfPresent);
-      if (large.length > 0)
-        removals.push(this.treeCommand(`rm -rf -- ${large.map(shellQuote).join(' ')}`, io));
+      if (large.length > 0) {
+        // Directories their owner cannot write (a read-only artifact) are opened up, then removed.
+        const quoted = large.map(shellQuote).join(' ');
+        removals.push(
+          this.treeCommand(
+            `rm -rf -- ${quoted} 2>/dev/null || { chmod -R u+rwX -- ${quoted} && rm -rf -- ${quoted}; }`,
+            io,
+          ),
+        );
+      }
       const failed = (await Promise.allSettled(removals)).find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     },

@@ -1,5 +1,5 @@
 /** Releases of a local service: atomic upload, the `current` link, pruning. */
-import { realpathSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, realpathSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../../model/errors.js';
 import type { StepIO } from '../../model/provider.js';
@@ -86,9 +86,15 @@ export async function upload(
     // The artifact's contents, also when its path is a symlink (`cp -P` would copy the link).
     await tree.copy(realpathSync.native(source), temp, io);
     const marker = { version, source, uploadedAt: new Date().toISOString() };
+    // An artifact whose root its owner cannot write (Bazel's and Nix's outputs) is marked all the
+    // same, and keeps its mode.
+    const rootMode = lstatSync(temp).mode & 0o7777;
+    const readOnly = (rootMode & 0o200) === 0;
+    if (readOnly) chmodSync(temp, rootMode | 0o200);
     // Renamed over a marker the artifact brought along (a release copied back from a host), even
     // a link: written through, a link would put it wherever it points.
     await writeFileAtomic(join(temp, RELEASE_MARKER), `${JSON.stringify(marker)}\n`);
+    if (readOnly) chmodSync(temp, rootMode);
     throwIfAborted(io.signal);
     if (await exists(target)) {
       if (await isUploaded(l, version)) {
