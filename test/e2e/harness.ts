@@ -35,15 +35,15 @@ export interface Running {
   output(): string;
 }
 
-/** Starts `marshal <args>` in `cwd`; output is collected. `user` runs it as another user (root only). */
+/** Starts `marshal <args>` in `cwd`; output is collected. `via` is a command that runs it (e.g. setpriv …). */
 export function start(
   cwd: string,
   args: string[],
   env: Record<string, string> = {},
-  user?: { uid: number; gid: number },
+  via: string[] = [],
 ): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    ...user,
+  const [file = process.execPath, ...rest] = [...via, process.execPath];
+  const child = spawn(file, [...rest, CLI, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1', MARSHAL_ACTOR: 'e2e-tester', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,9 +68,9 @@ export function marshal(
   cwd: string,
   args: string[],
   env: Record<string, string> = {},
-  user?: { uid: number; gid: number },
+  via: string[] = [],
 ): Promise<CliResult> {
-  return start(cwd, args, env, user).done;
+  return start(cwd, args, env, via).done;
 }
 
 /** Runs marshal with --json and parses stdout. */

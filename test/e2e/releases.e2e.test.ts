@@ -1,7 +1,8 @@
 /**
  * Releases from read-only artifacts, deployed by a user who is not root: build tools such as
  * Bazel and Nix write their outputs without write bits. Root ignores permissions, so when the
- * suite runs as root the CLI runs as `nobody` here.
+ * suite runs as root the CLI runs without that power (setpriv drops CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH from it): the owner's permission bits then apply to it as to anyone.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
@@ -10,8 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SMALL_TREE } from '../../src/providers/local/small-tree.js';
 import { marshal, type TempProject, tempProject } from './harness.js';
 
-const NOBODY = { uid: 65534, gid: 65534 };
-const asUser = process.getuid?.() === 0 ? NOBODY : undefined;
+const asOwner =
+  process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
 
 let project: TempProject | undefined;
 afterEach(() => {
@@ -56,9 +57,8 @@ environments:
         chmodSync(join(project.dir, `build/${v}/VERSION`), 0o444);
         chmodSync(join(project.dir, `build/${v}`), 0o555);
       }
-      if (asUser) execFileSync('chown', ['-R', `${asUser.uid}:${asUser.gid}`, project.dir]);
       for (const v of versions) {
-        const run = await marshal(project.dir, ['deploy', 'dev', '--version', v, '-q'], {}, asUser);
+        const run = await marshal(project.dir, ['deploy', 'dev', '--version', v, '-q'], {}, asOwner);
         expect(run.code, run.stdout + run.stderr).toBe(0);
         expect(run.stdout).not.toContain('could not prune');
       }
