@@ -7,7 +7,7 @@
  * its HTTP answer; each run uses one connection per host.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SshdHosts, startSshdHosts } from '../../src/testing/sshd-hosts.js';
@@ -45,6 +45,12 @@ services:
       http: { url: "http://127.0.0.1:{{ host.app_port }}/health" }
       interval: 100ms
       failureThreshold: 8
+  static:
+    group: fleet-job
+    artifact: static/{{ version }}
+    keepReleases: 2
+    health:
+      command: grep -qx {{ version }} VERSION
   job:
     group: fleet-job
     steps:
@@ -188,6 +194,26 @@ describe('ssh fleet: rolling deploys through the CLI', () => {
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(result.stdout).toMatch(/host key of \[127\.0\.0\.1\]:\d+ changed/);
     expect((await live(1)).current).toBe('releases/v2');
+  });
+
+  it('deploys read-only artifacts (as Bazel and Nix make them) and prunes their old releases', async () => {
+    for (const v of ['v1', 'v2', 'v3', 'v4']) {
+      project.write(`static/${v}/VERSION`, `${v}\n`);
+      project.write(`static/${v}/css/site.css`, 'body {}\n');
+      for (const path of [`static/${v}/VERSION`, `static/${v}/css/site.css`])
+        chmodSync(join(project.dir, path), 0o444);
+      for (const path of [`static/${v}/css`, `static/${v}`]) chmodSync(join(project.dir, path), 0o555);
+      const run = await marshal(project.dir, ['deploy', 'prod', '--services', 'static', '--version', v]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).not.toContain('could not prune');
+    }
+    const host = fleet.hosts[0];
+    if (!host) throw new Error('no host');
+    const app = join(host.root, 'static');
+    expect(readlinkSync(join(app, 'current'))).toBe('releases/v4');
+    // The release keeps the artifact's modes; the two older ones were removed all the same.
+    expect(statSync(join(app, 'releases/v4/css')).mode & 0o777).toBe(0o555);
+    expect(readdirSync(join(app, 'releases')).sort()).toEqual(['v3', 'v4']);
   });
 
   it('kills a remote command that outlives its timeout', async () => {

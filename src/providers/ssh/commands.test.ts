@@ -72,11 +72,15 @@ describe('scripts', () => {
     expect(uploadScript(l, 'v2', 'abc123', '{"source":"/a b"}')).toBe(
       lines(
         `sd='my apps/it'\\''s/api' v=v2 tmp=releases/.upload-v2-abc123 marker='{"source":"/a b"}'`,
+        'rmtree() { rm -rf -- "$@" 2>/dev/null || { chmod -R u+rwX -- "$@" 2>/dev/null; rm -rf -- "$@"; }; }',
         'mkdir -p -- "$sd/releases" && cd -- "$sd" || exit 125',
         'if [ -f "releases/$v/.marshal-release" ]; then cat >/dev/null; echo already=1; exit 0; fi',
-        `mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" && printf '%s\\n' "$marker" >"$tmp/.marshal-release" || { rm -rf -- "$tmp"; exit 4; }`,
-        'if [ -e "releases/$v" ]; then echo replaced=1; rm -rf -- "releases/$v"; fi',
-        'mv -- "$tmp" "releases/$v" || { rm -rf -- "$tmp"; exit 4; }',
+        'mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" || { rmtree "$tmp"; exit 4; }',
+        'ro=; [ -w "$tmp" ] || { ro=1; chmod u+w -- "$tmp"; }',
+        `printf '%s\\n' "$marker" >"$tmp/.marshal-release" || { rmtree "$tmp"; exit 4; }`,
+        '[ -z "$ro" ] || chmod u-w -- "$tmp"',
+        'if [ -e "releases/$v" ]; then echo replaced=1; rmtree "releases/$v"; fi',
+        'mv -- "$tmp" "releases/$v" || { rmtree "$tmp"; exit 4; }',
       ),
     );
   });
@@ -85,6 +89,7 @@ describe('scripts', () => {
     expect(switchScript(l, 'v3', 5, 'ff')).toBe(
       lines(
         `sd='my apps/it'\\''s/api' v=v3 keep=5 tmp=current.tmp-ff`,
+        'rmtree() { rm -rf -- "$@" 2>/dev/null || { chmod -R u+rwX -- "$@" 2>/dev/null; rm -rf -- "$@"; }; }',
         'cd -- "$sd" 2>/dev/null && [ -f "releases/$v/.marshal-release" ] || { echo missing=1; exit 3; }',
         'prev=$(readlink current 2>/dev/null) || prev=',
         'echo "previous=$prev"',
@@ -95,7 +100,7 @@ describe('scripts', () => {
         'for m in $(ls -1t releases/*/.marshal-release 2>/dev/null); do',
         '  r=${m#releases/}; r=${r%/.marshal-release}',
         '  if [ "$r" = "$v" ] || [ "$r" = "$prev" ]; then continue; fi',
-        '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rm -rf -- "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
+        '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rmtree "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
         'done',
         'exit 0',
       ),

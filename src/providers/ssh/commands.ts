@@ -111,19 +111,31 @@ export function statusScript(l: RemoteLayout, version: string | null): string {
 }
 
 /**
+ * `rmtree PATH…`: rm -rf, and for a tree with directories their owner cannot write (a read-only
+ * artifact: Bazel's and Nix's outputs are), the same once those are opened up.
+ */
+const RMTREE =
+  'rmtree() { rm -rf -- "$@" 2>/dev/null || { chmod -R u+rwX -- "$@" 2>/dev/null; rm -rf -- "$@"; }; }';
+
+/**
  * Receives a tar on stdin into releases/.upload-<suffix>, writes the marker
  * into it, then renames it into place: the release appears complete or not at
  * all. An already complete release is kept (stdin is drained). `already=1`, `replaced=1`.
+ * A release keeps the artifact's modes: a root its owner cannot write is opened for the marker only.
  */
 export function uploadScript(l: RemoteLayout, version: string, suffix: string, marker: string): string {
   const v = checkedVersion(version);
   return [
     assign({ sd: l.serviceDir, v, tmp: `releases/.upload-${v}-${suffix}`, marker }),
+    RMTREE,
     'mkdir -p -- "$sd/releases" && cd -- "$sd" || exit 125',
     `if [ -f "releases/$v/${RELEASE_MARKER}" ]; then cat >/dev/null; echo already=1; exit 0; fi`,
-    `mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" && printf '%s\\n' "$marker" >"$tmp/${RELEASE_MARKER}" || { rm -rf -- "$tmp"; exit 4; }`,
-    'if [ -e "releases/$v" ]; then echo replaced=1; rm -rf -- "releases/$v"; fi',
-    'mv -- "$tmp" "releases/$v" || { rm -rf -- "$tmp"; exit 4; }',
+    'mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" || { rmtree "$tmp"; exit 4; }',
+    'ro=; [ -w "$tmp" ] || { ro=1; chmod u+w -- "$tmp"; }',
+    `printf '%s\\n' "$marker" >"$tmp/${RELEASE_MARKER}" || { rmtree "$tmp"; exit 4; }`,
+    '[ -z "$ro" ] || chmod u-w -- "$tmp"',
+    'if [ -e "releases/$v" ]; then echo replaced=1; rmtree "releases/$v"; fi',
+    'mv -- "$tmp" "releases/$v" || { rmtree "$tmp"; exit 4; }',
   ].join('\n');
 }
 
@@ -142,6 +154,7 @@ export function switchScript(l: RemoteLayout, version: string, keep: number, suf
       keep: String(keep),
       tmp: `current.tmp-${suffix}`,
     }),
+    RMTREE,
     `cd -- "$sd" 2>/dev/null && [ -f "releases/$v/${RELEASE_MARKER}" ] || { echo missing=1; exit 3; }`,
     'prev=$(readlink current 2>/dev/null) || prev=',
     'echo "previous=$prev"',
@@ -152,7 +165,7 @@ export function switchScript(l: RemoteLayout, version: string, keep: number, suf
     `for m in $(ls -1t releases/*/${RELEASE_MARKER} 2>/dev/null); do`,
     `  r=\${m#releases/}; r=\${r%/${RELEASE_MARKER}}`,
     '  if [ "$r" = "$v" ] || [ "$r" = "$prev" ]; then continue; fi',
-    '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rm -rf -- "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
+    '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rmtree "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
     'done',
     'exit 0',
   ].join('\n');
