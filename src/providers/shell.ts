@@ -129,6 +129,14 @@ export function shellFreeArgv(command: string): string[] | null {
   return argv;
 }
 
+/**
+ * `rmtree PATH…`, a shell function the local shells and the SSH scripts both define: rm -rf, and
+ * for a tree with directories their owner cannot write (a read-only artifact: Bazel's and Nix's
+ * outputs are), the same once those are opened up.
+ */
+export const RMTREE =
+  'rmtree() { rm -rf -- "$@" 2>/dev/null || { chmod -R u+rwX -- "$@" 2>/dev/null; rm -rf -- "$@"; }; }';
+
 /** The command shortened for messages: first line only, at most `max` characters. */
 export function shortCommand(command: string, max = 200): string {
   const oneLine = command.trim().replace(/\s*\n[\s\S]*$/, ' …');

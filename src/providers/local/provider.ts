@@ -9,6 +9,7 @@ import { shellQuote } from '../../model/template.js';
 import { throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
+import { RMTREE } from '../shell.js';
 import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
 import { exists, isDirectory, removeIfPresent } from './fsops.js';
@@ -80,16 +81,8 @@ export class LocalProvider implements Provider {
       const large = paths.filter((path) => !tryOr(() => isSmallTree(path), false));
       // Small trees go in parallel on the thread pool, whose threads pay for the unlinks.
       const removals = paths.filter((path) => !large.includes(path)).map(removeIfPresent);
-      if (large.length > 0) {
-        // Directories their owner cannot write (a read-only artifact) are opened up, then removed.
-        const quoted = large.map(shellQuote).join(' ');
-        removals.push(
-          this.treeCommand(
-            `rm -rf -- ${quoted} 2>/dev/null || { chmod -R u+rwX -- ${quoted} && rm -rf -- ${quoted}; }`,
-            io,
-          ),
-        );
-      }
+      if (large.length > 0)
+        removals.push(this.treeCommand(`${RMTREE}\nrmtree ${large.map(shellQuote).join(' ')}`, io));
       const failed = (await Promise.allSettled(removals)).find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     },

@@ -12,6 +12,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${…}` in these strings is shell parameter expansion
 import { MarshalError } from '../../model/errors.js';
 import { shellQuote } from '../../model/template.js';
+import { RMTREE } from '../shell.js';
 import { checkedVersion, RELEASE_MARKER, type RemoteLayout } from './layout.js';
 
 /** Prefix of the line a grouped command prints first: `\x1epgid <pid>`. */
@@ -109,13 +110,6 @@ export function statusScript(l: RemoteLayout, version: string | null): string {
     'exit 0',
   ].join('\n');
 }
-
-/**
- * `rmtree PATH…`: rm -rf, and for a tree with directories their owner cannot write (a read-only
- * artifact: Bazel's and Nix's outputs are), the same once those are opened up.
- */
-const RMTREE =
-  'rmtree() { rm -rf -- "$@" 2>/dev/null || { chmod -R u+rwX -- "$@" 2>/dev/null; rm -rf -- "$@"; }; }';
 
 /**
  * Receives a tar on stdin into releases/.upload-<suffix>, writes the marker
