@@ -101,7 +101,8 @@ function stepRow(s: StepRecord): string[] {
 
 /** Past this many steps a section is summarised per service (`marshal show --all` lists them all). */
 export const STEP_LIST_LIMIT = 200;
-/** Steps that need a look (failed, waiting, running, cancelled) still listed one by one, at most. */
+/** Steps that need a look, still listed one by one in a summary (at most ATTENTION_LIMIT). */
+const NEEDS_A_LOOK = new Set<StepRecord['state']>(['failed', 'waiting', 'running', 'cancelled']);
 const ATTENTION_LIMIT = 50;
 const STATE_ORDER: StepRecord['state'][] = [
   'succeeded',
@@ -120,12 +121,10 @@ const STATE_ORDER: StepRecord['state'][] = [
 function summarised(steps: readonly StepRecord[]): string[] {
   const services = new Map<string, StepRecord[]>();
   for (const s of steps) {
-    const name = s.stepId.startsWith('rollback/')
-      ? s.stepId.split('/', 2).join('/')
-      : s.stepId.split('/', 1)[0];
-    const list = services.get(name ?? '') ?? [];
+    const name = s.stepId.split('/', s.stepId.startsWith('rollback/') ? 2 : 1).join('/');
+    const list = services.get(name) ?? [];
     list.push(s);
-    services.set(name ?? '', list);
+    services.set(name, list);
   }
   const rows = [...services].map(([name, list]) => {
     const counts = new Map<StepRecord['state'], number>();
@@ -143,7 +142,7 @@ function summarised(steps: readonly StepRecord[]): string[] {
         : color.dim(`slowest ${slowest.stepId} ${formatDuration(slowest.durationMs)}`);
     return [`  ${name}`, `${list.length} steps`, states.join(', '), slow];
   });
-  const attention = steps.filter((s) => ['failed', 'waiting', 'running', 'cancelled'].includes(s.state));
+  const attention = steps.filter((s) => NEEDS_A_LOOK.has(s.state));
   const lines = [table(rows)];
   if (attention.length > 0) lines.push(table(attention.slice(0, ATTENTION_LIMIT).map(stepRow)));
   if (attention.length > ATTENTION_LIMIT) lines.push(`  … and ${attention.length - ATTENTION_LIMIT} more`);
