@@ -32,6 +32,16 @@ export const ERROR_CODES = {
   COMMAND_FAILED: { exit: 1, retryable: true },
   TIMEOUT: { exit: 1, retryable: true },
   HEALTH_CHECK_FAILED: { exit: 1, retryable: true },
+  PROCESS_EXITED: {
+    exit: 1,
+    retryable: false,
+    hint: 'its last output is in `marshal logs <run> --step <step>` and the service log on the host',
+  },
+  PORT_IN_USE: {
+    exit: 1,
+    retryable: false,
+    hint: 'stop that process or give the service another port; Marshal never starts a service beside another listener',
+  },
   ANALYSIS_FAILED: { exit: 1, retryable: false },
   PROVIDER_ERROR: { exit: 1, retryable: true },
   RUN_FAILED: { exit: 1, retryable: false },

@@ -154,6 +154,11 @@ export interface Plan {
   unchanged: { service: string; version: string | null }[];
   limits: PlanLimits;
   rollbackOnFailure: boolean;
+  /**
+   * `deploy --force`: every selected target is deployed again, even where it already runs the
+   * desired version, and its process is restarted. Absent in plans stored before it existed.
+   */
+  force?: boolean;
   estimate: { ms: number; basis: 'history' | 'defaults' } | null;
 }
 

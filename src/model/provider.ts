@@ -25,6 +25,19 @@ export interface ProcessSpec {
   version: string;
   /** The slot (blue-green, canary) the process runs in: its own link, pid file and log. */
   slot?: Slot;
+  /**
+   * How long the process must stay alive after it started before the start counts as done; 0 when
+   * a health step follows (that step watches the process, and settles after its checks pass).
+   */
+  settleMs?: number;
+}
+
+/** A health step of a service that runs a process: its checks count only while that process lives. */
+export interface WatchSpec {
+  /** After the checks pass, the process must stay alive this long. */
+  settleMs: number;
+  /** The port the process was given, if any. */
+  port: number | null;
 }
 
 export type { Slot } from './plan.js';
@@ -39,10 +52,22 @@ export type Action =
   | { kind: 'exec'; command: string; version: string; env: Record<string, string>; inRelease: boolean }
   /** Point `current` (or `current-<slot>`) at releases/<version> atomically; keep the newest `keep` releases. */
   | { kind: 'switch'; version: string; keep: number; slot?: Slot }
-  /** (Re)start the service process from `current`. */
-  | { kind: 'start'; process: ProcessSpec }
-  /** Probe until healthy or out of attempts (command checks run in the slot's release when given). */
-  | { kind: 'health'; checks: HealthCheckConfig[]; env: Record<string, string>; slot?: Slot }
+  /**
+   * (Re)start the service process from `current`. `restart` (a forced deploy): start anew even when
+   * the process already runs this version.
+   */
+  | { kind: 'start'; process: ProcessSpec; restart?: boolean }
+  /**
+   * Probe until healthy or out of attempts (command checks run in the slot's release when given).
+   * `watch`: the service runs a process that must be alive for the checks to count.
+   */
+  | {
+      kind: 'health';
+      checks: HealthCheckConfig[];
+      env: Record<string, string>;
+      slot?: Slot;
+      watch?: WatchSpec;
+    }
   /** Return the target (or one slot of it) to `version` (null: to nothing): switch back, restart or stop. */
   | { kind: 'restore'; version: string | null; keep: number; process: ProcessSpec | null; slot?: Slot };
 

@@ -88,7 +88,12 @@ export const StartSpec = strictObject({
     .describe('Port, exported as PORT.'),
   env: Variables.default({}).describe('Extra environment variables for the process; templated.'),
   stopTimeout: Duration.default(5000).describe('Time between SIGTERM and SIGKILL when stopping.'),
-}).describe('A long-running process, supervised through a pid file, restarted on each release.');
+  settle: Duration.default(1000).describe(
+    'After the health checks pass (or after the start, without checks), how long the process must stay alive before the step succeeds.',
+  ),
+}).describe(
+  'A long-running process, supervised through a pid file and a marker in its environment, restarted on each release. Its port must be free before it starts.',
+);
 
 const BatchSize = union([
   number().int().min(1),

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { MarshalError } from '../model/errors.js';
 import type { Phase, Plan, PlannedService, PlannedTarget } from '../model/plan.js';
-import type { Action, ProcessSpec, Slot, TargetContext } from '../model/provider.js';
+import type { Action, ProcessSpec, Slot, TargetContext, WatchSpec } from '../model/provider.js';
 import type { HealthCheckConfig, StartConfig } from '../model/schema.js';
 import { templateScope } from '../model/scope.js';
 import { render, type TemplateScope } from '../model/template.js';
@@ -44,8 +44,7 @@ export function scopeFor(
     const port = delivery.ports[delivery.slot];
     scope.port = typeof port === 'number' ? String(port) : render(port, scope);
   } else {
-    const start = service.phases.find((p) => p.kind === 'start');
-    const port = start?.kind === 'start' ? start.start.port : undefined;
+    const port = startOf(service)?.port;
     scope.slot = '';
     scope.port = port === undefined ? '' : typeof port === 'number' ? String(port) : render(port, scope);
   }
@@ -77,14 +76,38 @@ function renderEnv(env: Record<string, string>, scope: TemplateScope): Record<st
   return out;
 }
 
-function processSpec(plan: Plan, start: StartConfig, scope: TemplateScope, version: string): ProcessSpec {
+/** A plan stored before `settle` existed has none: the schema's default. */
+const DEFAULT_SETTLE_MS = 1000;
+
+/** `settled`: a health step follows, which watches the process and settles after its checks. */
+function processSpec(
+  plan: Plan,
+  start: StartConfig,
+  scope: TemplateScope,
+  version: string,
+  settled: boolean,
+): ProcessSpec {
   return {
     command: render(start.command, scope, 'shell'),
     port: renderPort(start.port, scope),
     env: { ...plan.variables, ...renderEnv(start.env, scope) },
     stopTimeoutMs: start.stopTimeout,
     version,
+    settleMs: settled ? 0 : (start.settle ?? DEFAULT_SETTLE_MS),
   };
+}
+
+/** The health step's watch of the service's process, when the service runs one. */
+function watchOf(start: StartConfig | null | undefined, scope: TemplateScope): { watch?: WatchSpec } {
+  if (start == null) return {};
+  // Blue-green and canary: the slot's port, which the scope already holds.
+  const port = scope.slot === '' ? renderPort(start.port, scope) : Number(scope.port);
+  return { watch: { settleMs: start.settle ?? DEFAULT_SETTLE_MS, port } };
+}
+
+function startOf(service: PlannedService): StartConfig | undefined {
+  const start = service.phases.find((p) => p.kind === 'start');
+  return start?.kind === 'start' ? start.start : undefined;
 }
 
 /** `{ slot }` for the actions of a blue-green or canary service. */
@@ -130,11 +153,14 @@ export function actionFor(
     case 'switch':
       return { kind: 'switch', version: service.to, keep: phase.keepReleases, ...slotted(service) };
     case 'start': {
-      const process = processSpec(plan, phase.start, scope, service.to);
-      if (service.delivery === null) return { kind: 'start', process };
+      const checked = service.phases.some((p) => p.kind === 'health');
+      const process = processSpec(plan, phase.start, scope, service.to, checked);
+      const restart = plan.force === true ? { restart: true } : {};
+      if (service.delivery === null) return { kind: 'start', process, ...restart };
       return {
         kind: 'start',
         process: { ...process, port: Number(scope.port), slot: service.delivery.slot },
+        ...restart,
       };
     }
     case 'health':
@@ -143,6 +169,7 @@ export function actionFor(
         checks: renderChecks(phase.checks, scope),
         env: plan.variables,
         ...slotted(service),
+        ...watchOf(startOf(service), scope),
       };
     case 'restore': {
       // Blue-green and canary: the old slot never stopped serving; rolling back takes the new slot down.
@@ -157,7 +184,9 @@ export function actionFor(
       }
       const version = target.from;
       const process =
-        version === null || phase.start === null ? null : processSpec(plan, phase.start, scope, version);
+        version === null || phase.start === null
+          ? null
+          : processSpec(plan, phase.start, scope, version, phase.checks.length > 0);
       return { kind: 'restore', version, keep: phase.keepReleases, process };
     }
   }
@@ -178,5 +207,10 @@ export function restoreHealthAction(
   )
     return null;
   const scope = scopeFor(plan, service, target, 'rollback');
-  return { kind: 'health', checks: renderChecks(phase.checks, scope), env: plan.variables };
+  return {
+    kind: 'health',
+    checks: renderChecks(phase.checks, scope),
+    env: plan.variables,
+    ...watchOf(phase.start, scope),
+  };
 }

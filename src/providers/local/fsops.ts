@@ -11,8 +11,12 @@
  */
 import {
   chmodSync,
+  close,
+  fdatasync,
+  fsync,
   lstatSync,
   mkdir,
+  open,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -21,6 +25,7 @@ import {
   type Stats,
   statSync,
   symlink,
+  write,
   writeFile,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -113,16 +118,54 @@ export const makeSymlink: (target: string, path: string) => Promise<void> = prom
 /** Renames `from` to `to` (replacing a file or link there), on the thread pool. */
 export const renamePath: (from: string, to: string) => Promise<void> = promisify(rename);
 
-/** Writes `path` so readers see the old content or the new, never a partial file. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${randomSuffix()}`);
+const openPooled = promisify(open);
+const writePooled = promisify(write);
+const fdatasyncPooled = promisify(fdatasync);
+const fsyncPooled = promisify(fsync);
+const closePooled = promisify(close);
+
+/** Writes the new file `path` and flushes its data to the disk before it returns. */
+async function writeNewFileDurably(path: string, content: string): Promise<void> {
+  const fd = await openPooled(path, 'wx', 0o666);
   try {
-    await writeNewFile(temp, content);
+    await writePooled(fd, content);
+    await fdatasyncPooled(fd);
+  } finally {
+    await closePooled(fd);
+  }
+}
+
+/** Flushes a directory's entries (a rename or link made in it) to the disk. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const fd = await openPooled(dir, 'r');
+  try {
+    await fsyncPooled(fd);
+  } finally {
+    await closePooled(fd);
+  }
+}
+
+/**
+ * Writes `path` so readers see the old content or the new, never a partial file. `durable`
+ * (the default): the content is on the disk before the rename, and the rename is before this
+ * returns — without, a power cut can leave an empty file behind a rename that survived.
+ */
+export async function writeFileAtomic(
+  path: string,
+  content: string,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.tmp-${randomSuffix()}`);
+  try {
+    if (durable) await writeNewFileDurably(temp, content);
+    else await writeNewFile(temp, content);
     await renamePath(temp, path);
   } catch (err) {
     await removeIfPresent(temp);
     throw err;
   }
+  if (durable) await syncDirectory(dir);
 }
 
 /** Points the symlink `path` at `target` atomically: a temp link renamed over the old one. */

@@ -12,6 +12,8 @@ describe('layout', () => {
       pidFile: '/srv/deploy/api/run/service.pid',
       versionFile: '/srv/deploy/api/run/service.version',
       startTimeFile: '/srv/deploy/api/run/service.start',
+      exitFile: '/srv/deploy/api/run/service.exit',
+      instance: '/srv/deploy/api/run/service',
       logsDir: '/srv/deploy/api/logs',
       logFile: '/srv/deploy/api/logs/service.log',
     });

@@ -8,6 +8,7 @@
  * <root>/<service>/run/service.pid       pid of the running process (its group leader)
  * <root>/<service>/run/service.version   version that process runs
  * <root>/<service>/run/service.start     kernel start time of that pid (guards against pid reuse)
+ * <root>/<service>/run/service.exit      "<pid> <status>" written by the process's wrapper when it ends
  * <root>/<service>/logs/service.log      stdout + stderr of the process
  * ```
  */
@@ -23,6 +24,9 @@ export interface LocalLayout {
   pidFile: string;
   versionFile: string;
   startTimeFile: string;
+  exitFile: string;
+  /** The value of MARSHAL_INSTANCE in the environment of the processes started here (procfs.ts). */
+  instance: string;
   logsDir: string;
   logFile: string;
 }
@@ -65,6 +69,8 @@ export function layout(root: string, service: string, slot?: 'blue' | 'green'): 
     pidFile: `${runDir}/${name}.pid`,
     versionFile: `${runDir}/${name}.version`,
     startTimeFile: `${runDir}/${name}.start`,
+    exitFile: `${runDir}/${name}.exit`,
+    instance: `${runDir}/${name}`,
     logsDir,
     logFile: `${logsDir}/${name}.log`,
   };

@@ -9,6 +9,7 @@ import { shellQuote } from '../../model/template.js';
 import { throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
+import { whileAlive } from '../health/watch.js';
 import { RMTREE } from '../shell.js';
 import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
@@ -23,7 +24,15 @@ import {
   type TreeOps,
   upload,
 } from './releases.js';
-import { DEFAULT_STOP_TIMEOUT_MS, readProcess, runsVersion, startService, stopService } from './service.js';
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  processEnded,
+  readProcess,
+  runsVersion,
+  startService,
+  stopService,
+  strayGroups,
+} from './service.js';
 import { copySmallTree, isSmallTree, smallTree } from './small-tree.js';
 
 /** `fn()`, or `fallback` when it throws. */
@@ -34,6 +43,9 @@ function tryOr<T>(fn: () => T, fallback: T): T {
     return fallback;
   }
 }
+
+/** How often a health step looks at the service's process while its checks run. */
+const WATCH_POLL_MS = 100;
 
 /** The slot an action works on (blue-green, canary), if any. */
 function slotOf(action: Action): Slot | undefined {
@@ -110,11 +122,13 @@ export class LocalProvider implements Provider {
       case 'switch':
         return currentIs(l, action.version);
       case 'start':
-        return runsVersion(l, action.process.version);
+        return action.restart !== true && runsVersion(l, action.process.version);
       case 'restore':
         if (action.version === null) {
           if (await exists(l.current)) return false;
-          return action.process === null || !(await readProcess(l)).alive;
+          if (action.process === null) return true;
+          const recorded = await readProcess(l);
+          return !recorded.alive && strayGroups(l, recorded).length === 0;
         }
         if (!(await currentIs(l, action.version))) return false;
         return action.process === null || runsVersion(l, action.version);
@@ -183,6 +197,22 @@ export class LocalProvider implements Provider {
     const release = named !== null && (await isDirectory(named)) ? named : null;
     const cwd = release ?? target.projectDir;
     const env = commandEnv({}, target, version, release, action.env) as Record<string, string>;
+    const checks = (checkIO: StepIO) => this.checks(action, cwd, env, checkIO);
+    if (action.watch === undefined) return checks(io);
+    const { pid } = await readProcess(l);
+    await whileAlive(checks, io, {
+      ended: () => processEnded(l, pid, action.watch?.port ?? null, io),
+      settleMs: action.watch.settleMs,
+      pollMs: WATCH_POLL_MS,
+    });
+  }
+
+  private async checks(
+    action: Extract<Action, { kind: 'health' }>,
+    cwd: string,
+    env: Record<string, string>,
+    io: StepIO,
+  ): Promise<void> {
     await runHealthChecks(action.checks, io, async (command, signal) => {
       const tail: string[] = [];
       const result = await this.shells().run({

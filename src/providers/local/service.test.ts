@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,8 +121,10 @@ describe('start', () => {
   });
 
   it('kills a process that ignores SIGTERM after stopTimeout', async () => {
-    await deploy('v1', { command: "trap '' TERM; sleep 60" });
+    await deploy('v1', { command: "trap '' TERM; touch trapped; sleep 60" });
     const old = (await readLocalTarget(root, 'api')).pid as number;
+    // Stopped before its shell ran `trap`, it would simply end on SIGTERM.
+    await waitUntil(() => existsSync(join(root, 'api', 'current', 'trapped')), 5000);
     // The grace period is the one of the start being applied: the only one known for sure.
     const io = await deploy('v2', { stopTimeoutMs: 200 });
     expect(isAlive(old)).toBe(false);
