@@ -15,6 +15,14 @@ import { isAlive } from './process.js';
  */
 export const INSTANCE_VARIABLE = 'MARSHAL_INSTANCE';
 
+/**
+ * The shell that runs a service's command (`$1`) as its child and, when it ends, records
+ * `<own pid> <status>` in the file `$2`: the status of a process whose parent (the CLI, or the
+ * SSH session that started it) may be long gone. Positional arguments, so the service's
+ * environment gets nothing more than the instance marker.
+ */
+export const SERVICE_WRAPPER = '/bin/sh -c "$1"; s=$?; echo "$$ $s" >"$2.tmp" && mv -f "$2.tmp" "$2"';
+
 export interface MarkedProcess {
   pid: number;
   /** Its process group: the instance Marshal started leads one. */

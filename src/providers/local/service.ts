@@ -23,6 +23,7 @@ import {
   markedProcesses,
   portHolder,
   processGroup,
+  SERVICE_WRAPPER,
   workingDirectory,
 } from '../procfs.js';
 import { shortCommand } from '../shell.js';
@@ -33,13 +34,6 @@ import { exitedError } from './service-exit.js';
 
 /** Stop grace when no process spec says otherwise (restore to nothing of a service without `start:`). */
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
-
-/**
- * Runs the service's command as its child and, when it ends, records `<own pid> <status>`:
- * the status of a process whose parent (this CLI) may be long gone. Positional arguments, so
- * the service's environment gets nothing more than the instance marker.
- */
-const WRAPPER = '/bin/sh -c "$1"; s=$?; echo "$$ $s" >"$2.tmp" && mv -f "$2.tmp" "$2"';
 
 export interface RecordedProcess {
   pid: number | null;
@@ -189,7 +183,7 @@ export async function startService(
     await log.write(
       `--- ${new Date().toISOString()} marshal: starting ${spec.version}: ${shortCommand(spec.command)}\n`,
     );
-    const child = spawn('/bin/sh', ['-c', WRAPPER, 'marshal-service', spec.command, l.exitFile], {
+    const child = spawn('/bin/sh', ['-c', SERVICE_WRAPPER, 'marshal-service', spec.command, l.exitFile], {
       cwd,
       env,
       detached: true,

@@ -1,20 +1,28 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${…}` in these strings is shell parameter expansion
 import { execFileSync, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   assign,
   execScript,
   healthCommandScript,
   killGroupScript,
-  PROCESS_FUNCTIONS,
-  removeScript,
-  STOP_RECORDED,
-  startScript,
   statusScript,
   switchScript,
   uploadScript,
 } from './commands.js';
 import { displayPath, remoteLayout } from './layout.js';
+import {
+  holderScript,
+  logTailScript,
+  OWNERSHIP_FUNCTIONS,
+  PROCESS_FUNCTIONS,
+  processScript,
+  removeScript,
+  STOP_RECORDED,
+  STOP_STRAYS,
+  startScript,
+} from './process-scripts.js';
 
 const l = remoteLayout("~/my apps/it's", 'api');
 const facts = { service: 'api', environment: 'prod', host: 'web 1' };
@@ -119,15 +127,27 @@ describe('scripts', () => {
     });
     expect(script).toBe(
       lines(
-        `sd='my apps/it'\\''s/api' v=v4 ticks=25 cmd='node '\\''server.mjs'\\''' summary='node server.mjs'`,
-        'mkdir -p -- "$sd/run" "$sd/logs" && cd -- "$sd" || exit 125',
+        `sd='my apps/it'\\''s/api' v=v4 ticks=25 cmd='node '\\''server.mjs'\\''' summary='node server.mjs' port=8080`,
+        'mkdir -p -- "$sd/run" "$sd/logs" && cd -- "$sd" && real=$(pwd -P) || exit 125',
         PROCESS_FUNCTIONS,
+        OWNERSHIP_FUNCTIONS,
         STOP_RECORDED,
+        STOP_STRAYS,
+        'if holder "$port"; then',
+        '  hd=$(readlink "/proc/$hp/cwd" 2>/dev/null)',
+        '  case $hd in "$real/releases/"*)',
+        '    hg=$hp; st "$hp" && set -- $s && hg=$3',
+        '    case $(readlink "/proc/$hg/cwd" 2>/dev/null) in "$real/releases/"*) [ "$hg" != "$me" ] || hg=$hp;; *) hg=$hp;; esac',
+        '    echo "unrecorded=$hp $hd"; halt "$hg"',
+        '  esac',
+        '  if holder "$port"; then echo "portheld=$hp $hc"; exit 5; fi',
+        'fi',
         'dir=$(cd current 2>/dev/null && pwd -P) || { echo nocurrent=1; exit 3; }',
-        'log=$PWD/logs/service.log',
+        'log=$real/logs/service.log',
         `printf -- '--- %s marshal: starting %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$v" "$summary" >>"$log"`,
+        'rm -f run/service.exit',
         `export GREETING='hello world' MARSHAL_HOST='web 1' MARSHAL_SERVICE=api MARSHAL_ENVIRONMENT=prod PORT=8080 MARSHAL_VERSION="$v" MARSHAL_RELEASE_DIR="$dir"`,
-        '(cd -- "$dir" && exec setsid sh -c "$cmd") </dev/null >>"$log" 2>&1 &',
+        `(cd -- "$dir" && export MARSHAL_INSTANCE="$inst" && exec setsid sh -c '/bin/sh -c "$1"; s=$?; echo "$$ $s" >"$2.tmp" && mv -f "$2.tmp" "$2"' marshal-service "$cmd" "$real/run/service.exit") </dev/null >>"$log" 2>&1 &`,
         'pid=$!',
         'echo "$v" >run/.version.tmp && mv -f run/.version.tmp run/service.version',
         'started "$pid" >run/.start.tmp; mv -f run/.start.tmp run/service.start',
@@ -150,15 +170,18 @@ describe('scripts', () => {
     );
     expect(restart).toContain(' ticks=1 ');
     expect(restart).not.toContain('PORT=');
+    expect(restart).not.toContain('holder "$port"');
   });
 
   it('remove current', () => {
     expect(removeScript(remoteLayout('/srv', 'api'), 5000)).toBe(
       lines(
         'sd=/srv/api ticks=50',
-        'cd -- "$sd" 2>/dev/null || exit 0',
+        'cd -- "$sd" 2>/dev/null && real=$(pwd -P) || exit 0',
         PROCESS_FUNCTIONS,
+        OWNERSHIP_FUNCTIONS,
         STOP_RECORDED,
+        STOP_STRAYS,
         'if [ -L current ] || [ -e current ]; then l=$(readlink current 2>/dev/null); rm -f current || exit 4; echo "removed=$l"; fi',
       ),
     );
@@ -231,6 +254,9 @@ describe('scripts', () => {
       execScript(l, facts, { command: 'true', version: 'v1', env: {}, inRelease: true }),
       healthCommandScript(l, facts, 'true', {}),
       killGroupScript(99, 100),
+      processScript(l, true),
+      logTailScript(l, 100),
+      holderScript(8080),
     ];
     for (const script of scripts) execFileSync('/bin/sh', ['-n', '-c', script]);
   });
@@ -257,5 +283,49 @@ describe('process functions (run by the local /bin/sh)', () => {
         encoding: 'utf8',
       }).trim(),
     ).toBe('stopped');
+  });
+});
+
+describe('ownership functions (run by the local /bin/sh)', () => {
+  const sh = (cmd: string) =>
+    execFileSync('/bin/sh', ['-c', `${PROCESS_FUNCTIONS}\n${cmd}`], { encoding: 'utf8' }).trim();
+
+  it('marked: finds the processes carrying the instance marker, by group', async () => {
+    const env = { ...process.env, MARSHAL_INSTANCE: '/srv/x/api/run/service', MARSHAL_VERSION: 'v7' };
+    const child = spawn('/bin/sh', ['-c', 'sleep 5 & exec sleep 5'], {
+      detached: true,
+      stdio: 'ignore',
+      env,
+    });
+    const pgid = child.pid as number;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      const found = sh(`real=/srv/x/api\n${OWNERSHIP_FUNCTIONS}\nmarked`).split('\n').sort();
+      expect(found).toHaveLength(2);
+      for (const line of found) expect(line.split(' ')[1]).toBe(String(pgid));
+      expect(found.map((l) => l.split(' ')[0])).toContain(String(pgid));
+      expect(sh(`real=/srv/x/other\n${OWNERSHIP_FUNCTIONS}\nmarked`)).toBe('');
+      expect(sh(`real=/srv/x/api\nticks=10\n${OWNERSHIP_FUNCTIONS}\n${STOP_STRAYS}`)).toBe(
+        `stray=${pgid} v7`,
+      );
+    } finally {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {}
+    }
+  });
+
+  it('holder: names the process listening on a port, and is false for a free one', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const out = sh(`real=/\n${OWNERSHIP_FUNCTIONS}\nholder ${port} && echo "$hp|$hc"`);
+      expect(out.split('|')[0]).toBe(String(process.pid));
+      expect(out.split('|')[1]).toContain('node');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(sh(`real=/\n${OWNERSHIP_FUNCTIONS}\nholder ${port} || echo free`)).toBe('free');
   });
 });

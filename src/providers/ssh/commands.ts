@@ -10,81 +10,15 @@
  * abort can kill everything they started.
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${…}` in these strings is shell parameter expansion
-import { MarshalError } from '../../model/errors.js';
-import { shellQuote } from '../../model/template.js';
 import { RMTREE } from '../shell.js';
 import { checkedVersion, RELEASE_MARKER, type RemoteLayout } from './layout.js';
+import { PROCESS_FUNCTIONS, ticks } from './process-scripts.js';
+import { assign, type CommandFacts, exportLine, marshalEnv } from './script-values.js';
+
+export { assign, type CommandFacts } from './script-values.js';
 
 /** Prefix of the line a grouped command prints first: `\x1epgid <pid>`. */
 export const PGID_MARK = '\u001epgid ';
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** `a=1 b='x y'`: the one place values are quoted. */
-export function assign(values: Record<string, string>): string {
-  return Object.entries(values)
-    .map(([name, value]) => `${checkedName(name)}=${shellQuote(value)}`)
-    .join(' ');
-}
-
-function checkedName(name: string): string {
-  if (!NAME.test(name)) {
-    throw new MarshalError('PROVIDER_ERROR', `"${name}" is not a valid environment variable name`, {
-      retryable: false,
-    });
-  }
-  return name;
-}
-
-/** `export A='1' …`, then names whose value the script computed itself. */
-function exportLine(env: Record<string, string>, computed: readonly string[]): string {
-  const parts = [assign(env), ...computed].filter((p) => p !== '');
-  return `export ${parts.join(' ')}`;
-}
-
-/** Facts every command and process gets, as the local provider gives them. */
-export interface CommandFacts {
-  service: string;
-  environment: string;
-  host: string;
-}
-
-function marshalEnv(facts: CommandFacts): Record<string, string> {
-  return {
-    MARSHAL_SERVICE: facts.service,
-    MARSHAL_ENVIRONMENT: facts.environment,
-    MARSHAL_HOST: facts.host,
-  };
-}
-
-/**
- * Shell functions over /proc: `alive PID` (not a zombie: PID 1 may never reap
- * it), `started PID` (kernel start time, guards against pid reuse), `ours`
- * (run/service.pid names our live process; sets $pid), `running PGID` (a
- * live member of the group is left).
- */
-export const PROCESS_FUNCTIONS = [
-  `st() { read -r s 2>/dev/null <"/proc/$1/stat" || return 1; s=\${s##*') '}; }`,
-  'alive() { kill -0 "$1" 2>/dev/null || return 1; st "$1" || return 0; case $s in Z*) return 1;; esac; }',
-  'started() { st "$1" && set -- $s && [ $# -ge 20 ] && shift 19 && echo "$1"; }',
-  'ours() { read -r pid 2>/dev/null <run/service.pid || return 1; case $pid in ""|*[!0-9]*) return 1;; esac; alive "$pid" || return 1; read -r rec 2>/dev/null <run/service.start || rec=; now=$(started "$pid"); [ -z "$rec" ] || [ -z "$now" ] || [ "$rec" = "$now" ]; }',
-  `group() { kill -0 "-$1" 2>/dev/null || return 1; [ -r /proc/self/stat ] || return 0; for f in /proc/[0-9]*/stat; do read -r s 2>/dev/null <"$f" || continue; s=\${s##*') '}; set -- "$1" $s; [ "$4" = "$1" ] && [ "$2" != Z ] && return 0; done; return 1; }`,
-  'running() { alive "$1" || group "$1"; }',
-].join('\n');
-
-/** Stops the recorded process group (TERM, `$ticks` tenths of a second, KILL) and forgets it. */
-export const STOP_RECORDED = [
-  'if ours; then read -r was 2>/dev/null <run/service.version || was=; echo "stopping=$pid $was"',
-  '  kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null',
-  '  n=0; while running "$pid" && [ "$n" -lt "$ticks" ]; do sleep 0.1; n=$((n+1)); done',
-  '  if running "$pid"; then kill -KILL "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null; echo "killed=$pid"; fi',
-  'fi',
-  'rm -f run/service.pid run/service.start run/service.version',
-].join('\n');
-
-function ticks(stopTimeoutMs: number): string {
-  return String(Math.max(1, Math.ceil(stopTimeoutMs / 100)));
-}
 
 /**
  * What `isDone` needs, in one round trip: `current=<link>`, `hascurrent=1`,
@@ -162,69 +96,6 @@ export function switchScript(l: RemoteLayout, version: string, keep: number, suf
     '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rmtree "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
     'done',
     'exit 0',
-  ].join('\n');
-}
-
-export interface StartOptions {
-  command: string;
-  port: number | null;
-  env: Record<string, string>;
-  stopTimeoutMs: number;
-  version: string;
-  /** A short form of the command for the log's header line. */
-  summary: string;
-  /** Leave a live process that already runs `version` alone (`running=<pid>`). */
-  keepRunning: boolean;
-}
-
-/**
- * (Re)starts the service: stops the recorded group, then starts the command
- * from the real path of `current` in a new session (setsid), stdin from
- * /dev/null, output appended to logs/service.log, and records version, start
- * time and pid (the pid last: it commits). Reports `stopping=`, `killed=`,
- * `pid=`, `log=`; exits 3 with `nocurrent=1` when `current` does not resolve.
- */
-export function startScript(l: RemoteLayout, facts: CommandFacts, o: StartOptions): string {
-  const env = { ...o.env, ...marshalEnv(facts), ...(o.port === null ? {} : { PORT: String(o.port) }) };
-  const keep = o.keepRunning
-    ? [
-        'if ours && read -r was 2>/dev/null <run/service.version && [ "$was" = "$v" ]; then echo "running=$pid"; exit 0; fi',
-      ]
-    : [];
-  return [
-    assign({
-      sd: l.serviceDir,
-      v: checkedVersion(o.version),
-      ticks: ticks(o.stopTimeoutMs),
-      cmd: o.command,
-      summary: o.summary,
-    }),
-    'mkdir -p -- "$sd/run" "$sd/logs" && cd -- "$sd" || exit 125',
-    PROCESS_FUNCTIONS,
-    ...keep,
-    STOP_RECORDED,
-    'dir=$(cd current 2>/dev/null && pwd -P) || { echo nocurrent=1; exit 3; }',
-    'log=$PWD/logs/service.log',
-    `printf -- '--- %s marshal: starting %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$v" "$summary" >>"$log"`,
-    exportLine(env, ['MARSHAL_VERSION="$v"', 'MARSHAL_RELEASE_DIR="$dir"']),
-    '(cd -- "$dir" && exec setsid sh -c "$cmd") </dev/null >>"$log" 2>&1 &',
-    'pid=$!',
-    'echo "$v" >run/.version.tmp && mv -f run/.version.tmp run/service.version',
-    'started "$pid" >run/.start.tmp; mv -f run/.start.tmp run/service.start',
-    'echo "$pid" >run/.pid.tmp && mv -f run/.pid.tmp run/service.pid || exit 4',
-    'echo "pid=$pid"',
-    'echo "log=$log"',
-  ].join('\n');
-}
-
-/** Stops the recorded process and removes `current` (a restore to "nothing deployed"). Reports `removed=<link>`. */
-export function removeScript(l: RemoteLayout, stopTimeoutMs: number): string {
-  return [
-    assign({ sd: l.serviceDir, ticks: ticks(stopTimeoutMs) }),
-    'cd -- "$sd" 2>/dev/null || exit 0',
-    PROCESS_FUNCTIONS,
-    STOP_RECORDED,
-    'if [ -L current ] || [ -e current ]; then l=$(readlink current 2>/dev/null); rm -f current || exit 4; echo "removed=$l"; fi',
   ].join('\n');
 }
 

@@ -84,8 +84,17 @@ describe('refusals', () => {
       '~/deploy/api/current must be a symlink (or absent); move whatever is there away',
     );
     expect(switchRefusal(parseReport([]), 'v9', at)).toBeNull();
-    expect(startRefusal(parseReport(['nocurrent=1']), { ...at, serviceDir: '/srv/api' })?.message).toBe(
+    expect(startRefusal(parseReport(['nocurrent=1']), { ...at, serviceDir: '/srv/api' }, null)?.message).toBe(
       'cannot start api on web1: /srv/api/current does not resolve',
+    );
+    expect(startRefusal(parseReport(['portheld=42 python3 -m http.server 8080']), at, 8080)).toMatchObject({
+      code: 'PORT_IN_USE',
+      retryable: false,
+      message:
+        'cannot start api on web1: port 8080 is held by pid 42 "python3 -m http.server 8080", not by a process Marshal started for api',
+    });
+    expect(startRefusal(parseReport(['portheld= ']), at, 8080)?.message).toContain(
+      'held by a process this user cannot see (another user’s)',
     );
   });
 });

@@ -99,8 +99,49 @@ export function switchRefusal(report: Report, version: string, at: Place): Marsh
   return null;
 }
 
+/**
+ * Log lines of the unrecorded instances a start or removal stopped (`stray=<pgid> <version>`)
+ * and of an unmarked listener of ours on the port (`unrecorded=<pid> <cwd>`).
+ */
+export function strayLines(report: Report, stopTimeoutMs: number, port: number | null): string[] {
+  const lines: string[] = [];
+  const killed = new Set(report.get('straykilled') ?? []);
+  for (const stray of report.get('stray') ?? []) {
+    const [pid = '', version] = stray.split(' ');
+    lines.push(
+      `stopping pid ${pid} (${version || 'unknown version'}): started for this service but never recorded (an interrupted run)`,
+    );
+    if (killed.has(pid))
+      lines.push(`pid ${pid} did not stop within ${formatDuration(stopTimeoutMs)}: killed`);
+  }
+  for (const found of report.get('unrecorded') ?? []) {
+    const space = found.indexOf(' ');
+    lines.push(
+      `stopping pid ${found.slice(0, space)} on port ${port}: runs from ${found.slice(space + 1)} but was never recorded`,
+    );
+  }
+  return lines;
+}
+
+/** `pid 42 "python3 -m http.server"` from a `<pid> <command>` report value. */
+export function holderText(value: string): string {
+  const space = value.indexOf(' ');
+  const pid = space < 0 ? value : value.slice(0, space);
+  const command = space < 0 ? '' : value.slice(space + 1).trim();
+  if (pid === '') return 'a process this user cannot see (another user’s)';
+  return command === '' ? `pid ${pid}` : `pid ${pid} "${command}"`;
+}
+
 /** The non-retryable error a failed start reported, or null for an unexpected failure. */
-export function startRefusal(report: Report, at: Place): MarshalError | null {
+export function startRefusal(report: Report, at: Place, port: number | null): MarshalError | null {
+  const held = first(report, 'portheld');
+  if (held !== undefined) {
+    return new MarshalError(
+      'PORT_IN_USE',
+      `cannot start ${at.service} on ${at.host}: port ${port} is held by ${holderText(held)}, not by a process Marshal started for ${at.service}`,
+      { details: { port, host: at.host } },
+    );
+  }
   if (!report.has('nocurrent')) return null;
   return new MarshalError(
     'PROVIDER_ERROR',

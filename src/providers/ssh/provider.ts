@@ -19,8 +19,6 @@ import {
   type CommandFacts,
   execScript,
   healthCommandScript,
-  removeScript,
-  startScript,
   statusScript,
   switchScript,
   uploadScript,
@@ -37,11 +35,14 @@ import {
   runs,
   startRefusal,
   stopLines,
+  strayLines,
   switchLines,
   switchRefusal,
   versionOfLink,
 } from './outcomes.js';
 import { SshPool, type SshPoolOptions } from './pool.js';
+import { removeScript, startScript } from './process-scripts.js';
+import { RemoteProcess } from './remote-process.js';
 import { ArtifactArchives } from './transfer.js';
 
 /** Stop grace when no process spec says otherwise (as the local provider). */
@@ -83,11 +84,14 @@ export class SshProvider implements Provider {
       case 'switch':
         return currentIs(await this.status(target, action.version, io), action.version);
       case 'start':
-        return runs(await this.status(target, null, io), action.process.version);
+        return action.restart !== true && runs(await this.status(target, null, io), action.process.version);
       case 'restore': {
         const status = await this.status(target, action.version, io);
         if (action.version === null) {
-          return !status.has('hascurrent') && (action.process === null || !status.has('alive'));
+          if (status.has('hascurrent')) return false;
+          if (action.process === null) return true;
+          const now = await this.processes(target).look(io, true);
+          return !now.has('alive') && !now.has('stray');
         }
         if (!currentIs(status, action.version)) return false;
         return action.process === null || runs(status, action.version);
@@ -169,18 +173,29 @@ export class SshProvider implements Provider {
     const summary = shortCommand(spec.command);
     const script = startScript(l, facts(target), { ...spec, summary, keepRunning });
     const report = await this.report(target, io, { script, what: `the start of ${spec.version}` }, (r) =>
-      startRefusal(r, place(target, l)),
+      startRefusal(r, place(target, l), spec.port),
     );
     const running = first(report, 'running');
     if (running !== undefined) return io.log(`${spec.version} is already running (pid ${running})`, 'info');
     for (const line of stopLines(report, spec.stopTimeoutMs)) io.log(line, 'info');
-    io.log(
-      `started ${spec.version} as pid ${first(report, 'pid')}; output → ${first(report, 'log')}`,
-      'info',
-    );
+    for (const line of strayLines(report, spec.stopTimeoutMs, spec.port)) io.log(line, 'info');
+    const pid = Number(first(report, 'pid'));
+    io.log(`started ${spec.version} as pid ${pid}; output → ${first(report, 'log')}`, 'info');
+    await this.processes(target).settle(pid, spec, io);
+  }
+
+  /** The service's process on the target's host, as a health watch and a settle see it. */
+  private processes(target: TargetContext): RemoteProcess {
+    return new RemoteProcess(layoutOf(target), (io, run) => this.run(target, io.signal, run));
   }
 
   private async health(target: TargetContext, action: ActionOf<'health'>, io: StepIO): Promise<void> {
+    const checks = (checkIO: StepIO) => this.checks(target, action, checkIO);
+    if (action.watch === undefined) return checks(io);
+    await this.processes(target).watchHealth(checks, action.watch, io);
+  }
+
+  private async checks(target: TargetContext, action: ActionOf<'health'>, io: StepIO): Promise<void> {
     const l = layoutOf(target);
     await runHealthChecks(action.checks, io, async (command, signal) => {
       const tail: string[] = [];
@@ -203,6 +218,7 @@ export class SshProvider implements Provider {
       const script = removeScript(layoutOf(target), stopTimeoutMs);
       const report = await this.report(target, io, { script, what: 'the removal of current' });
       for (const line of stopLines(report, stopTimeoutMs)) io.log(line, 'info');
+      for (const line of strayLines(report, stopTimeoutMs, null)) io.log(line, 'info');
       const removed = first(report, 'removed');
       if (removed !== undefined)
         io.log(`removed current (was ${versionOfLink(removed) ?? 'unknown'})`, 'info');
