@@ -8,6 +8,7 @@ export interface DeployFlags {
   services?: string;
   concurrency?: number;
   rollback?: boolean;
+  force?: boolean;
 }
 
 export function parseSet(values: string[] = []): Record<string, string> {
@@ -44,5 +45,6 @@ export function planRequest(environment: string, flags: DeployFlags): PlanReques
   if (services) request.services = services;
   if (flags.version !== undefined) request.version = flags.version;
   if (flags.concurrency !== undefined) request.concurrency = flags.concurrency;
+  if (flags.force === true) request.force = true;
   return request;
 }

@@ -58,7 +58,8 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
     cmd
       .option('--set <svc=ver>', 'desired version of a service (repeatable)', collect)
       .option('--version <ver>', 'desired version of every selected service without --set')
-      .option('--services <a,b>', 'only these services');
+      .option('--services <a,b>', 'only these services')
+      .option('--force', 'also redeploy (and restart) targets that already run the version', false);
 
   program
     .command('init')
@@ -80,6 +81,7 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
   program
     .command('status [env]')
     .description('live version per service; active runs')
+    .option('--probe', 'look at what really runs on each target and show where it differs', false)
     .action(use(() => import('./commands/status.js')));
   program
     .command('history [env]')

@@ -79,6 +79,33 @@ export interface StepIO {
   log(line: string, stream?: LogStream): void;
 }
 
+/** What `status --probe` asks about a target: the service's process, if it runs one. */
+export interface InspectSpec {
+  /** Whether the service runs a process (`start:`), its port, its slot. */
+  process: { port: number | null; slot?: Slot } | null;
+}
+
+/** A process found on a target, with the version it was started as (when known). */
+export interface FoundProcess {
+  pid: number;
+  version: string | null;
+}
+
+/** What really is on a target, as opposed to what the store recorded. */
+export interface TargetInspection {
+  /** The version `current` links to; null when nothing is linked. */
+  current: string | null;
+  /** The process the pid file names (absent when none is recorded), and whether it lives. */
+  recorded: { pid: number; version: string | null; alive: boolean } | null;
+  /** Live processes of the service that no pid file names. */
+  strays: FoundProcess[];
+  /**
+   * Who listens on the service's port: `ours` when it is the recorded process (its group);
+   * null when nobody does or the service has no port.
+   */
+  listener: { pid: number | null; command: string | null; version: string | null; ours: boolean } | null;
+}
+
 export interface Provider {
   readonly name: string;
   /** Status first: true when the action's effect is already in place. */
@@ -87,6 +114,8 @@ export interface Provider {
   apply(action: Action, target: TargetContext, io: StepIO): Promise<void>;
   /** Releases connections and other resources held for the run. */
   close(): Promise<void>;
+  /** Read-only: what runs on the target (`marshal status --probe`). Absent: the provider cannot tell. */
+  inspect?(target: TargetContext, spec: InspectSpec, io: StepIO): Promise<TargetInspection>;
 }
 
 export type ProviderRegistry = (name: string) => Provider;

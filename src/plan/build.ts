@@ -30,6 +30,11 @@ export interface PlanRequest {
   /** Desired version for every selected service without a `--set` (`--version`). */
   version?: string;
   rollbackOnFailure?: boolean;
+  /**
+   * `--force`: deploy every selected target again, even where it already runs the desired
+   * version (its process is restarted) — the way out when what runs is not what was recorded.
+   */
+  force?: boolean;
   /** Overrides `defaults.concurrency` (the run-wide limit). */
   concurrency?: number;
   /**
@@ -213,7 +218,7 @@ export function buildPlan(
       const from = i === undefined ? null : (state?.versions[i] ?? null);
       const healthy = i === undefined || state?.healthy[i] !== false;
       // A target a failed or interrupted run left unhealthy is deployed again, even at the same version.
-      if (from === to && healthy) same.push(host.name);
+      if (from === to && healthy && request.force !== true) same.push(host.name);
       else targets.push({ host, from });
     }
     if (targets.length === 0) unchanged.push({ service: name, version: to });
@@ -269,6 +274,7 @@ export function buildPlan(
       environment: env.concurrency ?? null,
     },
     rollbackOnFailure: request.rollbackOnFailure ?? true,
+    ...(request.force === true ? { force: true } : {}),
     estimate: null,
   };
   if (request.estimate !== false) plan.estimate = estimatePlan(plan, history);

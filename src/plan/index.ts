@@ -13,4 +13,5 @@ export {
   STEP,
   type TouchedTargets,
 } from './graph.js';
+export { probeOf, type TargetProbe } from './probe.js';
 export { actionFor, restoreHealthAction, scopeFor, slotPort, targetContext } from './render.js';

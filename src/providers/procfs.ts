@@ -66,6 +66,12 @@ function variable(environ: Buffer, name: string): string | null {
   return environ.toString('utf8', at + needle.length, end < 0 ? environ.length : end);
 }
 
+/** The value of variable `name` in the environment `pid` was started with; null when unset or unreadable. */
+export function environVariable(pid: number, name: string): string | null {
+  const environ = readOrNull(`/proc/${pid}/environ`);
+  return environ === null ? null : variable(environ, name);
+}
+
 /** The process group of `pid`, or null when it is gone or a zombie. */
 export function processGroup(pid: number): number | null {
   const stat = readOrNull(`/proc/${pid}/stat`)?.toString('utf8');

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { processGroup } from '../../src/providers/procfs.js';
 import { freePort } from '../../src/testing/provider-testkit.js';
 
 export { freePort };
@@ -111,14 +112,34 @@ export function stopServices(dir: string): void {
     readdirSync(d, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.pid') ? [join(d, e.name)] : [],
     );
-  for (const pidFile of walk(hosts)) {
-    const pid = Number(readFileSync(pidFile, 'utf8'));
+  const pids = walk(hosts).map((pidFile) => Number(readFileSync(pidFile, 'utf8')));
+  // And any a killed CLI started but never recorded: they carry their pid file's path.
+  pids.push(...markedUnder(hosts));
+  for (const pid of pids) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
       // Already gone.
     }
   }
+}
+
+/** Process groups whose MARSHAL_INSTANCE lies under `dir`. */
+function markedUnder(dir: string): number[] {
+  const groups = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (!environ.split('\0').some((v) => v.startsWith(`MARSHAL_INSTANCE=${dir}/`))) continue;
+    const group = processGroup(Number(entry));
+    if (group !== null && group !== processGroup(process.pid)) groups.add(group);
+  }
+  return [...groups];
 }
 
 export interface TempProject {

@@ -54,7 +54,12 @@ function serviceRows(groups: readonly TargetGroup[]): string[][] {
   });
 }
 
-export async function run(globals: GlobalOptions, environment: string | undefined): Promise<number> {
+export async function run(
+  globals: GlobalOptions,
+  environment: string | undefined,
+  flags: { probe?: boolean } = {},
+): Promise<number> {
+  if (flags.probe === true) return (await import('./status-probe.js')).probe(globals, environment);
   const store = await openExistingStore(globals);
   await checkEnvironment(globals, store, environment);
   if (store === undefined) {

@@ -99,6 +99,13 @@ function stepRow(s: StepRecord): string[] {
   ];
 }
 
+/** A step's row; a failed one's error may carry the last lines of output of the service that exited. */
+function stepRows(s: StepRecord): string[][] {
+  const lines = s.state === 'failed' ? s.error?.details?.lastLines : undefined;
+  if (!Array.isArray(lines) || lines.length === 0) return [stepRow(s)];
+  return [stepRow(s), ...lines.map((line) => ['', '', '', color.dim(`│ ${String(line)}`)])];
+}
+
 /** Past this many steps a section is summarised per service (`marshal show --all` lists them all). */
 export const STEP_LIST_LIMIT = 200;
 /** Steps that need a look, still listed one by one in a summary (at most ATTENTION_LIMIT). */
@@ -144,14 +151,14 @@ function summarised(steps: readonly StepRecord[]): string[] {
   });
   const attention = steps.filter((s) => NEEDS_A_LOOK.has(s.state));
   const lines = [table(rows)];
-  if (attention.length > 0) lines.push(table(attention.slice(0, ATTENTION_LIMIT).map(stepRow)));
+  if (attention.length > 0) lines.push(table(attention.slice(0, ATTENTION_LIMIT).flatMap(stepRows)));
   if (attention.length > ATTENTION_LIMIT) lines.push(`  … and ${attention.length - ATTENTION_LIMIT} more`);
   return lines;
 }
 
 function stepSection(run: RunRecord, steps: readonly StepRecord[], all: boolean): string[] {
   if (steps.length === 0) return ['  (none)'];
-  if (all || steps.length <= STEP_LIST_LIMIT) return [table(steps.map(stepRow))];
+  if (all || steps.length <= STEP_LIST_LIMIT) return [table(steps.flatMap(stepRows))];
   return [
     ...summarised(steps),
     color.dim(`  ${steps.length} steps in all; \`marshal show ${run.id} --all\` lists each one`),

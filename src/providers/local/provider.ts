@@ -4,7 +4,15 @@
  * repeat, so a resumed or retried step converges on the same state.
  */
 import { realpathSync } from 'node:fs';
-import type { Action, Provider, Slot, StepIO, TargetContext } from '../../model/provider.js';
+import type {
+  Action,
+  InspectSpec,
+  Provider,
+  Slot,
+  StepIO,
+  TargetContext,
+  TargetInspection,
+} from '../../model/provider.js';
 import { shellQuote } from '../../model/template.js';
 import { throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
@@ -34,6 +42,7 @@ import {
   strayGroups,
 } from './service.js';
 import { copySmallTree, isSmallTree, smallTree } from './small-tree.js';
+import { inspectLocal } from './status.js';
 
 /** `fn()`, or `fallback` when it throws. */
 function tryOr<T>(fn: () => T, fallback: T): T {
@@ -153,6 +162,10 @@ export class LocalProvider implements Provider {
       case 'restore':
         return this.restore(l, action, target, io);
     }
+  }
+
+  async inspect(target: TargetContext, spec: InspectSpec, _io: StepIO): Promise<TargetInspection> {
+    return inspectLocal(this.layoutOf(target, spec.process?.slot), spec);
   }
 
   async close(): Promise<void> {

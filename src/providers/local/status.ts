@@ -1,7 +1,11 @@
-/** A read-only view of a local target, for tests and `marshal status`. */
-import { layout } from './layout.js';
+/** A read-only view of a local target, for tests and `marshal status` (`--probe`). */
+import { realpathSync } from 'node:fs';
+import type { InspectSpec, TargetInspection } from '../../model/provider.js';
+import { isValidVersion } from '../../model/version.js';
+import { environVariable, INSTANCE_VARIABLE, portHolder, processGroup, workingDirectory } from '../procfs.js';
+import { type LocalLayout, layout } from './layout.js';
 import { currentVersion } from './releases.js';
-import { readProcess } from './service.js';
+import { readProcess, strayGroups } from './service.js';
 
 export interface LocalTargetStatus {
   /** Version `current` points at; null when nothing is deployed. */
@@ -19,4 +23,43 @@ export async function readLocalTarget(root: string, service: string): Promise<Lo
   const l = layout(root, service);
   const [current, recorded] = await Promise.all([currentVersion(l), readProcess(l)]);
   return { current, pid: recorded.pid, alive: recorded.alive, version: recorded.version };
+}
+
+/** What really runs for the service laid out as `l`: its link, its processes, its port's listener. */
+export async function inspectLocal(l: LocalLayout, spec: InspectSpec): Promise<TargetInspection> {
+  const [current, recorded] = await Promise.all([currentVersion(l), readProcess(l)]);
+  const inspection: TargetInspection = {
+    current,
+    recorded:
+      recorded.pid === null ? null : { pid: recorded.pid, version: recorded.version, alive: recorded.alive },
+    strays: spec.process === null ? [] : strayGroups(l, recorded),
+    listener: null,
+  };
+  const port = spec.process?.port ?? null;
+  const holder = port === null ? null : portHolder(port);
+  if (holder === null) return inspection;
+  const pid = holder.pid;
+  const ours = pid !== null && recorded.alive && processGroup(pid) === recorded.pid;
+  inspection.listener = {
+    pid,
+    command: holder.command,
+    version: pid === null ? null : versionOf(l, pid),
+    ours,
+  };
+  return inspection;
+}
+
+/** The version a process runs: its marker's MARSHAL_VERSION, else the release it runs from. */
+function versionOf(l: LocalLayout, pid: number): string | null {
+  if (environVariable(pid, INSTANCE_VARIABLE) === l.instance) return environVariable(pid, 'MARSHAL_VERSION');
+  const cwd = workingDirectory(pid);
+  let releases = l.releasesDir;
+  try {
+    releases = realpathSync(l.releasesDir);
+  } catch {
+    // No releases: the cwd cannot be in one.
+  }
+  if (!cwd?.startsWith(`${releases}/`)) return null;
+  const version = cwd.slice(releases.length + 1).split('/')[0] ?? '';
+  return isValidVersion(version) ? version : null;
 }

@@ -192,3 +192,35 @@ export function holderScript(port: number): string {
     'exit 0',
   ].join('\n');
 }
+
+/**
+ * What really runs for the service (`marshal status --probe`), read-only: `current=<link>`,
+ * `recorded=<pid>`, `alive=<pid>`, `version=<recorded version>`, `stray=<pgid> <version>` per
+ * unrecorded group, and with a port `listener=<pid|-> <pgid|-> <version|-> <command>`.
+ */
+export function inspectScript(l: RemoteLayout, port: number | null): string {
+  return [
+    assign({ sd: l.serviceDir, ...(port === null ? {} : { port: String(port) }) }),
+    'cd -- "$sd" 2>/dev/null && real=$(pwd -P) || exit 0',
+    PROCESS_FUNCTIONS,
+    OWNERSHIP_FUNCTIONS,
+    'l=$(readlink current 2>/dev/null) && echo "current=$l"',
+    'read -r rp 2>/dev/null <run/service.pid && echo "recorded=$rp"',
+    'ours && echo "alive=$pid" || pid=',
+    'read -r was 2>/dev/null <run/service.version && echo "version=$was"',
+    `ver() { if grep -qsxz -- "${INSTANCE_VARIABLE}=$inst" "/proc/$1/environ"; then tr '\\0' '\\n' <"/proc/$1/environ" | sed -n 's/^MARSHAL_VERSION=//p' | head -n 1; else d=$(readlink "/proc/$1/cwd" 2>/dev/null); case $d in "$real/releases/"*) d=\${d#"$real/releases/"}; echo "\${d%%/*}";; esac; fi; }`,
+    'seen=" "',
+    "for pg in $(marked | tr ' ' :); do",
+    '  g=${pg#*:}; p=${pg%%:*}',
+    '  case $seen in *" $g "*) continue;; esac; seen="$seen$g "',
+    '  [ "$g" = "$pid" ] || echo "stray=$g $(ver "$p")"',
+    'done',
+    ...(port === null
+      ? []
+      : [
+          'if holder "$port"; then hg=; hv=; if [ -n "$hp" ]; then st "$hp" && set -- $s && hg=$3; hv=$(ver "$hp"); fi',
+          '  echo "listener=${hp:--} ${hg:--} ${hv:--} $hc"; fi',
+        ]),
+    'exit 0',
+  ].join('\n');
+}

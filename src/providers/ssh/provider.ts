@@ -10,7 +10,15 @@
 import { randomBytes } from 'node:crypto';
 import { MarshalError } from '../../model/errors.js';
 import type { PlannedHost } from '../../model/plan.js';
-import type { Action, ProcessSpec, Provider, StepIO, TargetContext } from '../../model/provider.js';
+import type {
+  Action,
+  InspectSpec,
+  ProcessSpec,
+  Provider,
+  StepIO,
+  TargetContext,
+  TargetInspection,
+} from '../../model/provider.js';
 import { abortError, throwIfAborted } from '../abort.js';
 import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
@@ -25,6 +33,7 @@ import {
 } from './commands.js';
 import type { SshConnection } from './connection.js';
 import { type RemoteCommand, type RemoteResult, runRemote } from './executor.js';
+import { inspection } from './inspection.js';
 import { type RemoteLayout, remoteLayout } from './layout.js';
 import {
   currentIs,
@@ -41,7 +50,7 @@ import {
   versionOfLink,
 } from './outcomes.js';
 import { SshPool, type SshPoolOptions } from './pool.js';
-import { removeScript, startScript } from './process-scripts.js';
+import { inspectScript, removeScript, startScript } from './process-scripts.js';
 import { RemoteProcess } from './remote-process.js';
 import { ArtifactArchives } from './transfer.js';
 
@@ -115,6 +124,12 @@ export class SshProvider implements Provider {
       case 'restore':
         return this.restore(target, action, io);
     }
+  }
+
+  async inspect(target: TargetContext, spec: InspectSpec, io: StepIO): Promise<TargetInspection> {
+    const port = spec.process?.port ?? null;
+    const script = inspectScript(layoutOf(target), port);
+    return inspection(await this.report(target, io, { script, what: 'an inspection' }), spec);
   }
 
   async close(): Promise<void> {
