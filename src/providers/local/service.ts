@@ -9,7 +9,7 @@
  * listener on the service's port, ours or not.
  */
 import { spawn } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, realpathSync } from 'node:fs';
 import { formatDuration } from '../../model/duration.js';
 import { MarshalError } from '../../model/errors.js';
 import type { ProcessSpec, StepIO, TargetContext } from '../../model/provider.js';
@@ -122,7 +122,8 @@ async function claimPort(
   if (spec.port === null) return;
   const holder = portHolder(spec.port);
   if (holder === null) return;
-  const ours = (pid: number | null) => pid !== null && workingDirectory(pid)?.startsWith(`${l.releasesDir}/`);
+  const releases = realOrSelf(l.releasesDir);
+  const ours = (pid: number | null) => pid !== null && workingDirectory(pid)?.startsWith(`${releases}/`);
   if (holder.pid !== null && ours(holder.pid)) {
     // Its whole group when the group's leader is ours too (Marshal started it detached); else
     // the holder alone — never the group of a shell that ran it by hand, nor Marshal's own.
@@ -140,6 +141,15 @@ async function claimPort(
     `cannot start ${target.service}: port ${spec.port} is held by ${describeHolder(holder)}, not by a process Marshal started for ${target.service}`,
     { details: { port: spec.port, holderPid: holder.pid, holderCommand: holder.command } },
   );
+}
+
+/** The real path of `path` (/proc shows processes' directories resolved), or `path` itself when it has none. */
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**
