@@ -95,7 +95,7 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
   program
     .command('logs <run>')
     .description("a run's output")
-    .option('--step <id>', 'only this step (or a prefix such as api/)')
+    .option('--step <id>', 'only this step, or the steps under a path: a service (api) or a target (api/h1)')
     .option('--follow', 'keep printing until the run ends', false)
     .action(use(() => import('./commands/logs.js')));
   program

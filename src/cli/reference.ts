@@ -48,6 +48,16 @@ const EXIT_STATUSES: Record<number, { meaning: string; action: string }> = {
   },
 };
 
+/** What a command's one-line option descriptions cannot say, printed below its tables (by command path). */
+const NOTES: Record<string, string> = {
+  logs:
+    '`--step` takes a step id (`api/dev-app-1/health`) or a path of whole segments: a service ' +
+    '(`api` or `api/`) selects every step of that service, a target (`api/dev-app-1`) every step on ' +
+    'that host, their rollback steps (`rollback/api/…`) included; `rollback/` selects every rollback ' +
+    'step. `api` does not select `api2/…`, nor `api/h1` `api/h10/…`. A `--step` that matches no step ' +
+    'of the run is an error (exit 2).',
+};
+
 const code = (text: string) => `\`${text.replaceAll('`', "'")}\``;
 
 /**
@@ -144,6 +154,8 @@ function commandSection(cmd: Command): string[] {
   for (const table of [argumentTable(cmd), optionTable(cmd.options)]) {
     if (table.length > 0) lines.push(...table, '');
   }
+  const note = NOTES[path];
+  if (note !== undefined) lines.push(note, '');
   return lines;
 }
 
