@@ -159,7 +159,9 @@ export const Host = union([
     address: string()
       .min(1)
       .optional()
-      .describe('Where to reach it (ssh): a host name or IP; defaults to the name.'),
+      .describe(
+        'Where to reach it: a host name or IP, as `{{ host.address }}` and the address routers send traffic to. ssh: defaults to the name; local: to 127.0.0.1 (the host is this machine).',
+      ),
     port: Port.optional().describe('SSH port; defaults to `ssh.port`.'),
     user: string().min(1).optional().describe('SSH user; defaults to `ssh.user`.'),
     root: string()
