@@ -48,6 +48,14 @@ describe('configReferenceMarkdown', () => {
     expect(md).toContain('| `run` | string | **required** |');
   });
 
+  it('says which way percentages round: batch sizes up, failure limits down (as docs/fleets.md)', () => {
+    expect(md).toMatch(/\| `maxFailures` \|.*a percentage of the targets rounded down/);
+    expect(md).toMatch(/\| `batchSize` \|.*percentage of the targets \(rounded up, at least 1\)/);
+    expect(md).toContain(
+      'a batch size rounds up (and is at least 1), a failure limit (`maxFailures`) rounds down',
+    );
+  });
+
   it('lists every template name and ends with the starter config', () => {
     for (const name of Object.keys(TEMPLATE_NAMES)) expect(md).toContain(`| \`{{ ${name} }}\` |`);
     expect(md).toContain(`\`\`\`yaml\n${STARTER_CONFIG.trimEnd()}\n\`\`\``);

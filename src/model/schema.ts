@@ -103,13 +103,17 @@ export const Strategy = discriminatedUnion('type', [
     type: literal('rolling').describe('Targets in batches; a batch starts when the previous one is healthy.'),
     batchSize: union([BatchSize, array(BatchSize).min(1)])
       .default(1)
-      .describe('Count, percentage, or growing list.'),
+      .describe(
+        'Count, percentage of the targets (rounded up, at least 1), or growing list whose last size repeats.',
+      ),
     maxFailures: union([
       number().int().min(0),
       string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' }),
     ])
       .default(0)
-      .describe('Failed targets tolerated.'),
+      .describe(
+        'Failed targets tolerated: a count, or a percentage of the targets rounded down (10% of 15 is 1).',
+      ),
     pause: Duration.default(0).describe('Wait between batches.'),
   }),
   BlueGreen,
