@@ -134,3 +134,36 @@ describe('the live view', () => {
     expect(frame.join('\n')).not.toContain('v1 → v2');
   });
 });
+
+describe('the live view of a canary', () => {
+  const canary = testProject({
+    services: {
+      web: {
+        group: 'app',
+        artifact: 'build/{{ version }}',
+        start: { command: 'serve' },
+        strategy: {
+          type: 'canary',
+          router: 'edge',
+          slots: { blue: { port: 8001 }, green: { port: 8002 } },
+          steps: [{ setWeight: 50 }],
+        },
+      },
+    },
+    environments: {
+      dev: { routers: { edge: { type: 'command', run: 'true' } }, groups: { app: { hosts: ['a-1'] } } },
+    },
+  });
+  const canaryPlan = buildPlan(canary, { environment: 'dev', version: 'v2' }, {});
+  const web = canaryPlan.services[0];
+
+  it('is not done when its slots are up: its traffic steps count too', () => {
+    if (web?.delivery == null) throw new Error('no canary planned');
+    const v = new ProgressView(canaryPlan);
+    const total = web.phases.length + web.delivery.steps.length;
+    for (const p of web.phases) v.apply(succeeded(`web/a-1/${p.id}`));
+    expect(row(v, 'web')).toBe(`· web — → v2 ${web.phases.length}/${total}`);
+    for (const d of web.delivery.steps) v.apply(succeeded(`web/-/${d.id}`));
+    expect(row(v, 'web')).toBe(`✓ web — → v2 ${total}/${total}`);
+  });
+});
