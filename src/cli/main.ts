@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { MarshalError } from '../model/errors.js';
+import { didYouMean } from '../model/suggest.js';
 import { type GlobalOptions, reportError } from './output.js';
 
 type Action = (globals: GlobalOptions, ...args: never[]) => Promise<number>;
@@ -97,7 +98,7 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
   program
     .command('logs <run>')
     .description("a run's output")
-    .option('--step <id>', 'only this step (or a prefix such as api/)')
+    .option('--step <id>', 'only this step, or the steps under a path: a service (api) or a target (api/h1)')
     .option('--follow', 'keep printing until the run ends', false)
     .action(use(() => import('./commands/logs.js')));
   program
@@ -136,6 +137,22 @@ export function createProgram(onExitCode: (code: number) => void = () => {}): Co
     .description('check the hash chain of every event')
     .action(use(() => import('./commands/audit.js')));
 
+  // A command that only groups others (`marshal`, `marshal audit`) given none of them: commander
+  // prints its help on stderr — silenced above — and exits 0, so nothing said what was wrong.
+  for (const cmd of [program, ...program.commands].filter((c) => c.commands.length > 0)) {
+    cmd.exitOverride((error) => {
+      if (error.code === 'commander.help' && error.exitCode !== 0) {
+        const names = cmd.commands.map((c) => c.name());
+        // `marshal help bogus` ends here too.
+        const asked = cmd.args[0] === 'help' ? cmd.args[1] : undefined;
+        if (asked !== undefined)
+          throw new MarshalError('ARGUMENT_INVALID', `unknown command '${asked}'${didYouMean(asked, names)}`);
+        const path = ['marshal', ...(cmd === program ? [] : [cmd.name()])].join(' ');
+        throw new MarshalError('ARGUMENT_INVALID', `${path} needs a command: ${names.join(', ')}`);
+      }
+      throw error;
+    });
+  }
   return program;
 }
 
@@ -162,7 +179,10 @@ export async function main(argv: string[]): Promise<number> {
         error.code === 'commander.help'
       )
         return 0;
-      const message = error.message.replace(/^error: /, '');
+      // Commander's suggestion, on a line of its own, in the words of Marshal's other suggestions.
+      const message = error.message
+        .replace(/^error: /, '')
+        .replace(/\n\(Did you mean (.+)\?\)$/, ' — did you mean $1?');
       // Options may not have been parsed: look for --json in the raw arguments.
       return reportError(new MarshalError('ARGUMENT_INVALID', message), {
         json: argv.includes('--json'),

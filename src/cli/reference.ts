@@ -48,6 +48,16 @@ const EXIT_STATUSES: Record<number, { meaning: string; action: string }> = {
   },
 };
 
+/** What a command's one-line option descriptions cannot say, printed below its tables (by command path). */
+const NOTES: Record<string, string> = {
+  logs:
+    '`--step` takes a step id (`api/dev-app-1/health`) or a path of whole segments: a service ' +
+    '(`api` or `api/`) selects every step of that service, a target (`api/dev-app-1`) every step on ' +
+    'that host, their rollback steps (`rollback/api/…`) included; `rollback/` selects every rollback ' +
+    'step. `api` does not select `api2/…`, nor `api/h1` `api/h10/…`. A `--step` that matches no step ' +
+    'of the run is an error (exit 2).',
+};
+
 const code = (text: string) => `\`${text.replaceAll('`', "'")}\``;
 
 /**
@@ -144,6 +154,8 @@ function commandSection(cmd: Command): string[] {
   for (const table of [argumentTable(cmd), optionTable(cmd.options)]) {
     if (table.length > 0) lines.push(...table, '');
   }
+  const note = NOTES[path];
+  if (note !== undefined) lines.push(note, '');
   return lines;
 }
 
@@ -219,12 +231,13 @@ export function cliReferenceMarkdown(): string {
     '| --- | --- |',
     '| a terminal (stderr is a TTY) | a live view: the steps of the run graph with their state, elapsed time, batches done/total |',
     '| not a terminal, or `--quiet` | plain timestamped lines, one per event, suitable for CI logs |',
-    '| `--json` | one JSON document on stdout, printed when the command ends; an error is `{"error": {"code": …, "message": …, "hint": …}}` (but a malformed command line is reported as text on stderr) |',
+    '| `--json` | one JSON document on stdout, printed when the command ends; an error — a malformed command line too — is `{"error": {"code": …, "message": …, "hint": …}}` |',
     '',
     'Colour is off when stdout is not a terminal or `NO_COLOR` is set.',
     '',
-    'An error is printed once, on stderr, as `error[CODE]: message`, followed by a hint when there is one; ' +
-      'the stack trace only with `--verbose`. For example:',
+    'Without `--json`, an error is printed once, on stderr, as `error[CODE]: message`, followed by a hint when there is one; ' +
+      'the stack trace only with `--verbose`. A malformed command line (an unknown option, a missing argument or command) ' +
+      'is `ARGUMENT_INVALID`, exit 2. For example:',
     '',
     '```',
     'error[LOCK_HELD]: dev is locked by run #7 (alice@build-1, pid 4242 on build-1, for 12s)',

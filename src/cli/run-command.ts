@@ -29,6 +29,7 @@ export async function runWithProgress(
   let rollingBack = false;
   const deps = await runnerDeps(store, {
     onLog: (line) => progress?.onLog(line),
+    onResumed: (steps) => progress?.onResumed(steps),
     onEvents: (events) => {
       for (const e of events) if (e.type === 'run.state') rollingBack = e.data.state === 'rolling_back';
       progress?.onEvents(events);

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { findNamedCycle } from '../dag/graph.js';
 import type { ConfigProblem } from '../model/project.js';
 import type { Config, HealthCheckConfig, ServiceConfig } from '../model/schema.js';
+import { didYouMean } from '../model/suggest.js';
 import type { Locator } from './locator.js';
-import { didYouMean } from './suggest.js';
 import type { ConfigPath } from './yaml-source.js';
 
 /** What the checks need besides the config: where things came from. */

@@ -6,8 +6,8 @@
 import { parseCondition } from '../model/condition.js';
 import type { ConfigProblem } from '../model/project.js';
 import type { Config } from '../model/schema.js';
+import { didYouMean } from '../model/suggest.js';
 import type { Locator } from './locator.js';
-import { didYouMean } from './suggest.js';
 
 export function deliveryProblems(config: Config, locator: Locator): ConfigProblem[] {
   const out: ConfigProblem[] = [];

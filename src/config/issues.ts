@@ -5,8 +5,8 @@
  */
 import type { z } from 'zod';
 import type { ConfigProblem } from '../model/project.js';
+import { didYouMean } from '../model/suggest.js';
 import { allowedKeysAt, valueAt } from './schema-walk.js';
-import { didYouMean } from './suggest.js';
 import { type ConfigPath, problemAt, type SourceFile, scalarText } from './yaml-source.js';
 
 type Issue = z.core.$ZodIssue;

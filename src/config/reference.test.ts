@@ -48,6 +48,30 @@ describe('configReferenceMarkdown', () => {
     expect(md).toContain('| `run` | string | **required** |');
   });
 
+  it('says which way percentages round: batch sizes up, failure limits down (as docs/fleets.md)', () => {
+    expect(md).toMatch(/\| `maxFailures` \|.*a percentage of the targets rounded down/);
+    expect(md).toMatch(/\| `batchSize` \|.*percentage of the targets \(rounded up, at least 1\)/);
+    expect(md).toContain(
+      'a batch size rounds up (and is at least 1), a failure limit (`maxFailures`) rounds down',
+    );
+  });
+
+  it('describes each form of a union of maps, with its keys: routers by type, canary steps by key', () => {
+    expect(md).not.toMatch(/map or map/);
+    expect(md).toContain(
+      '| `routers` | map of [name](#values) → map by `type`: `nginx`, `haproxy` or `command` | `{}` |',
+    );
+    expect(md).toContain(
+      '| `routers.<name>` with `type: haproxy` | map |  | An haproxy whose backend weights',
+    );
+    expect(md).toContain('| `routers.<name>.socket` | string | **required** | The admin socket');
+    expect(md).toContain('| `routers.<name>.run` | string | **required** | Shell command;');
+    expect(md).toContain('| `steps` | list of map with one of `setWeight`, `pause` or `analysis` |');
+    expect(md).toContain('| `steps[]` with `pause` | map |  | Wait, at the weight set so far. |');
+    expect(md).toContain('| `steps[].pause.duration` | [duration](#values) |  | How long;');
+    expect(md).toContain('| `steps[].analysis` | [name](#values) | **required** | An analysis (by name)');
+  });
+
   it('lists every template name and ends with the starter config', () => {
     for (const name of Object.keys(TEMPLATE_NAMES)) expect(md).toContain(`| \`{{ ${name} }}\` |`);
     expect(md).toContain(`\`\`\`yaml\n${STARTER_CONFIG.trimEnd()}\n\`\`\``);

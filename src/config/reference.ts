@@ -111,7 +111,7 @@ const VALUES = `## Values
 | version | letters, digits, \`.\`, \`_\`, \`+\` and \`-\`, starting with a letter or digit; quote it (\`"1.10"\`) so YAML keeps it as text |
 | duration | \`250ms\`, \`5s\`, \`1.5m\`, \`1m30s\`, \`2h\`, or a number of milliseconds |
 | variables | a map of \`NAME: value\` (\`[A-Za-z_][A-Za-z0-9_]*\`); numbers and booleans are kept as their text |
-| percentage | \`25%\` of the targets, rounded up (batch sizes, failure limits) |`;
+| percentage | \`25%\` of the targets: a batch size rounds up (and is at least 1), a failure limit (\`maxFailures\`) rounds down |`;
 
 function templatesSection(): string {
   const rows = Object.entries(TEMPLATE_NAMES).map(([name, meaning]) => `| \`{{ ${name} }}\` | ${meaning} |`);

@@ -6,9 +6,11 @@ import type { z } from 'zod';
 import { Duration, Name, ServiceName, Variables, Version } from '../model/schema.js';
 import { defOf } from './schema-walk.js';
 
-/** A documented field: `key` may be nested (`http.url`, `groups.<name>.hosts`). */
+/** A documented field: `key` may be nested (`http.url`, `groups.<name>.hosts`, `steps[].pause`). */
 export interface FieldDoc {
   key: string;
+  /** Which form of a union the rows that follow belong to: `` with `type: nginx` ``. */
+  form?: string;
   type: string;
   default: string;
   description: string;
@@ -159,11 +161,94 @@ function nestedObject(schema: z.ZodType, links: Links): { prefix: string; object
   return undefined;
 }
 
-/** The rows of an object's table, nested inline objects flattened as `parent.child`. */
+/** A union whose every option is an inline object (a router, a canary step): its forms are documented in place. */
+function isUnionOfMaps(schema: z.ZodType, links: Links): boolean {
+  const def = defOf(schema);
+  return (
+    def.type === 'union' &&
+    named(schema, links) === undefined &&
+    (def.options ?? []).every((o) => defOf(peel(o).inner).type === 'object' && named(o, links) === undefined)
+  );
+}
+
+/**
+ * A field that holds such a union — itself, as each entry of a map (`routers.<name>`) or as each
+ * item of a list (`steps[]`): the union, the key suffix its forms are listed under, and the
+ * words before the forms in the type column.
+ */
+function unionField(
+  schema: z.ZodType,
+  links: Links,
+): { union: z.ZodType; suffix: string; container: string } | undefined {
+  const { inner } = peel(schema);
+  const def = defOf(inner);
+  const holder =
+    def.type === 'record' && def.valueType && def.keyType
+      ? { suffix: '.<name>', container: `map of ${typeOf(def.keyType, links)} → `, value: def.valueType }
+      : def.type === 'array' && def.element
+        ? { suffix: '[]', container: 'list of ', value: def.element }
+        : { suffix: '', container: '', value: inner };
+  const union = peel(holder.value).inner;
+  return isUnionOfMaps(union, links) ? { ...holder, union } : undefined;
+}
+
+/** The key every form has as a literal (`type`), when there is one: it tells the forms apart. */
+function discriminatorOf(union: z.ZodType): string | undefined {
+  const def = defOf(union);
+  if (def.discriminator !== undefined) return def.discriminator;
+  const shapes = (def.options ?? []).map((o) => defOf(peel(o).inner).shape ?? {});
+  return Object.keys(shapes[0] ?? {}).find((key) =>
+    shapes.every((shape) => shape[key] && defOf(peel(shape[key]).inner).type === 'literal'),
+  );
+}
+
+/** What tells a form apart, in code spans: its `tag`'s value (`nginx`), or else its required keys (`setWeight`). */
+function formName(form: z.ZodType, tag: string | undefined): string {
+  const shape = defOf(peel(form).inner).shape ?? {};
+  const literal = tag === undefined ? undefined : shape[tag];
+  if (literal !== undefined) return String(defOf(peel(literal).inner).values?.[0]);
+  const required = Object.entries(shape).filter(([, field]) => !peel(field).optional);
+  return required.map(([key]) => key).join('` and `');
+}
+
+/**
+ * A union of maps as rows: how it reads in the type column (``map by `type`: `nginx`, `haproxy`
+ * or `command` ``), and for each form a row that names it, then its keys (the tag said once).
+ */
+function formRows(union: z.ZodType, links: Links, key: string): { type: string; rows: FieldDoc[] } {
+  const tag = discriminatorOf(union);
+  const forms = defOf(union).options ?? [];
+  const names = forms.map((form) => formName(form, tag));
+  const list = `\`${names.slice(0, -1).join('`, `')}\` or \`${names.at(-1)}\``;
+  const rows = forms.flatMap((option, i) => {
+    const form = peel(option).inner;
+    const tagField = tag === undefined ? undefined : defOf(form).shape?.[tag];
+    const head: FieldDoc = {
+      key,
+      form: `with \`${tag === undefined ? '' : `${tag}: `}${names[i]}\``,
+      type: 'map',
+      default: '',
+      description: descriptionOf(option) || (tagField === undefined ? '' : descriptionOf(tagField)),
+    };
+    return [head, ...fieldsOf(form, links, `${key}.`).filter((r) => r.key !== `${key}.${tag}`)];
+  });
+  return { type: tag === undefined ? `map with one of ${list}` : `map by \`${tag}\`: ${list}`, rows };
+}
+
+/** The rows of an object's table, nested inline objects (and forms of unions of them) flattened as `parent.child`. */
 export function fieldsOf(object: z.ZodType, links: Links, prefix = ''): FieldDoc[] {
   const rows: FieldDoc[] = [];
   for (const [key, field] of Object.entries(defOf(object).shape ?? {})) {
     const name = `${prefix}${key}`;
+    const held = unionField(field, links);
+    if (held !== undefined) {
+      const forms = formRows(held.union, links, `${name}${held.suffix}`);
+      const about = new Set([descriptionOf(field), descriptionOf(held.union)].filter((t) => t !== ''));
+      const description = [...about].join(' ');
+      const type = `${held.container}${forms.type}`;
+      rows.push({ key: name, type, default: defaultText(field, links), description }, ...forms.rows);
+      continue;
+    }
     const nested = nestedObject(field, links);
     const type = nested?.prefix === '<name>.' ? `map of name → map` : typeOf(field, links);
     rows.push({ key: name, type, default: defaultText(field, links), description: descriptionOf(field) });
@@ -177,7 +262,8 @@ export function fieldTable(rows: readonly FieldDoc[]): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const lines = ['| key | type | default | description |', '| --- | --- | --- | --- |'];
   for (const r of rows) {
-    lines.push(`| \`${cell(r.key)}\` | ${cell(r.type)} | ${cell(r.default)} | ${cell(r.description)} |`);
+    const key = `\`${cell(r.key)}\`${r.form === undefined ? '' : ` ${cell(r.form)}`}`;
+    lines.push(`| ${key} | ${cell(r.type)} | ${cell(r.default)} | ${cell(r.description)} |`);
   }
   return lines.join('\n');
 }

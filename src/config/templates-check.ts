@@ -6,10 +6,10 @@
 import type { ConfigProblem } from '../model/project.js';
 import type { Config, ServiceConfig } from '../model/schema.js';
 import { placeholderProblem } from '../model/scope.js';
+import { didYouMean } from '../model/suggest.js';
 import { placeholders, templateSyntaxError } from '../model/template.js';
 import { healthChecks } from './checks.js';
 import type { Locator } from './locator.js';
-import { didYouMean } from './suggest.js';
 import type { ConfigPath } from './yaml-source.js';
 
 /** A string of the config that is rendered as a template. */

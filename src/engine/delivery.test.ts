@@ -9,7 +9,8 @@ import { MemoryStore } from '../testing/memory-store.js';
 import { testProject } from '../testing/project.js';
 import { type RunnerDeps, resumeRun, startRun } from './runs.js';
 
-function project(strategy: object) {
+/** `h2` may be given more keys (an `address`). */
+function project(strategy: object, h2: object = {}) {
   return testProject({
     analyses: {
       errors: {
@@ -37,7 +38,7 @@ function project(strategy: object) {
           app: {
             hosts: [
               { name: 'h1', vars: { blue: '8001', green: '8002' } },
-              { name: 'h2', vars: { blue: '8101', green: '8102' } },
+              { name: 'h2', vars: { blue: '8101', green: '8102' }, ...h2 },
             ],
           },
         },
@@ -46,8 +47,12 @@ function project(strategy: object) {
   });
 }
 
-function setup(strategy: object, verdicts: Record<string, ('passed' | 'failed' | 'inconclusive')[]> = {}) {
-  const p = project(strategy);
+function setup(
+  strategy: object,
+  verdicts: Record<string, ('passed' | 'failed' | 'inconclusive')[]> = {},
+  h2: object = {},
+) {
+  const p = project(strategy, h2);
   const store = new MemoryStore();
   const provider = new FakeProvider();
   const traffic = new FakeTraffic(verdicts);
@@ -104,6 +109,12 @@ describe('canary', () => {
       'h1:v2:green',
       'h2:v2:green',
     ]);
+  });
+
+  it("gives the router each local host's address: 127.0.0.1 unless the host names one, never its name", async () => {
+    const { traffic, deploy } = setup({ type: 'canary', steps }, {}, { name: 'h2', address: '10.0.0.7' });
+    expect((await deploy('v1')).state).toBe('succeeded');
+    expect(Object.fromEntries(traffic.addresses)).toEqual({ 'blue-h1': '127.0.0.1', 'blue-h2': '10.0.0.7' });
   });
 
   it('an approval continues from the pause: the weights and analyses before it are not done again', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../model/plan.js';
-import { exitCodeForRunState, liveTargetsOf } from '../model/run.js';
+import { exitCodeForRunState, liveTargetsOf, type StepRecord } from '../model/run.js';
 import { buildPlan, type PlanRequest } from '../plan/index.js';
 import { RecordingClock } from '../testing/clock.js';
 import { FakeProvider, type Script } from '../testing/fake-provider.js';
@@ -329,9 +329,15 @@ describe('engine: cancellation and resume', () => {
     expect(await store.getLock('dev')).toBeUndefined();
 
     const fresh = new FakeProvider();
-    const resumed = await resumeRun({ ...deps, providers: () => fresh }, outcome.runId);
+    const told: string[] = [];
+    const observer = {
+      onResumed: (steps: readonly StepRecord[]) => told.push(...steps.map((s) => `${s.stepId} ${s.state}`)),
+    };
+    const resumed = await resumeRun({ ...deps, providers: () => fresh, observer }, outcome.runId);
     expect(resumed.state).toBe('succeeded');
     expect(fresh.applied()).toEqual(['b/h1/exec']);
+    // The live view is told what finished before the interruption: no event of this run says so.
+    expect(told).toEqual(['a/h1/run:run1 succeeded', 'b/h1/run:run1 cancelled']);
   });
 
   it('refuses a new run over a crashed one until it is resumed or cancelled; resuming then works', async () => {

@@ -164,6 +164,7 @@ export async function executeRun(
   const stepMap = async () => new Map((await store.getSteps(runId)).map((s) => [s.stepId, s]));
   // A run just created has no steps yet.
   const prior = options.run === undefined ? await stepMap() : new Map<string, StepRecord>();
+  if (options.run === undefined) deps.observer?.onResumed?.([...prior.values()]);
   const signal = options.signal ?? NEVER;
   // Every step in flight listens to the run's signal: hundreds at once is expected, not a leak.
   setMaxListeners(0, signal);

@@ -13,7 +13,7 @@
  * Step output (logs) is buffered and written at most every `logFlushMs`, and
  * always with the next event batch, in its transaction (one commit, one sync).
  */
-import type { LogLine, NewEvent } from '../model/run.js';
+import type { LogLine, NewEvent, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 
 export interface RunObserver {
@@ -21,6 +21,11 @@ export interface RunObserver {
   onEvents?(events: readonly NewEvent[]): void;
   /** Called as output arrives (before it is durable). */
   onLog?(line: LogLine): void;
+  /**
+   * Called once when a run is resumed, before anything runs, with the steps it had recorded:
+   * those that finished are not run again, so no event will tell of them.
+   */
+  onResumed?(steps: readonly StepRecord[]): void;
 }
 
 interface Waiter {

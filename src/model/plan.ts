@@ -36,7 +36,7 @@ export interface SshTarget {
 
 export interface PlannedHost {
   name: string;
-  /** Where to reach the host (ssh); the name unless configured. */
+  /** Where to reach the host: its configured address, else its name (ssh) or 127.0.0.1 (local). */
   address: string;
   /** Deploy root: absolute for local hosts; for ssh hosts, remote (relative means: in the user's home). */
   root: string;

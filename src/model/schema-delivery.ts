@@ -28,7 +28,7 @@ export const CommandRouter = strictObject({
 });
 
 export const Router = union([NginxRouter, HaproxyRouter, CommandRouter]).describe(
-  'A traffic router of an environment.',
+  'Each is one of three kinds, chosen by `type`, with keys of its own.',
 );
 
 export const Analysis = strictObject({
@@ -95,13 +95,17 @@ export const BlueGreen = strictObject({
 });
 
 export const CanaryStep = union([
-  strictObject({ setWeight: number().int().min(0).max(100).describe('Percent of traffic to the canary.') }),
+  strictObject({
+    setWeight: number().int().min(0).max(100).describe('Percent of traffic to the canary.'),
+  }).describe('Send a share of the traffic to the new version.'),
   strictObject({
     pause: strictObject({
       duration: Duration.optional().describe('How long; without it, until `marshal approve <run>`.'),
-    }),
-  }),
-  strictObject({ analysis: Name.describe('An analysis (by name) that must pass.') }),
+    }).describe('`{duration: 2m}`, or `{}` to wait for a person.'),
+  }).describe('Wait, at the weight set so far.'),
+  strictObject({ analysis: Name.describe('An analysis (by name) that must pass.') }).describe(
+    'Judge the new version: a failed analysis rolls back, an inconclusive one waits for a person.',
+  ),
 ]).describe('`{setWeight: N}`, `{pause: {duration}}`, `{pause: {}}` (until approved) or `{analysis: name}`.');
 
 export const Canary = strictObject({

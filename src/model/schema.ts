@@ -108,13 +108,17 @@ export const Strategy = discriminatedUnion('type', [
     type: literal('rolling').describe('Targets in batches; a batch starts when the previous one is healthy.'),
     batchSize: union([BatchSize, array(BatchSize).min(1)])
       .default(1)
-      .describe('Count, percentage, or growing list.'),
+      .describe(
+        'Count, percentage of the targets (rounded up, at least 1), or growing list whose last size repeats.',
+      ),
     maxFailures: union([
       number().int().min(0),
       string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as 25%' }),
     ])
       .default(0)
-      .describe('Failed targets tolerated.'),
+      .describe(
+        'Failed targets tolerated: a count, or a percentage of the targets rounded down (10% of 15 is 1).',
+      ),
     pause: Duration.default(0).describe('Wait between batches.'),
   }),
   BlueGreen,
@@ -164,7 +168,9 @@ export const Host = union([
     address: string()
       .min(1)
       .optional()
-      .describe('Where to reach it (ssh): a host name or IP; defaults to the name.'),
+      .describe(
+        'Where to reach it: a host name or IP, as `{{ host.address }}` and the address routers send traffic to. ssh: defaults to the name; local: to 127.0.0.1 (the host is this machine).',
+      ),
     port: Port.optional().describe('SSH port; defaults to `ssh.port`.'),
     user: string().min(1).optional().describe('SSH user; defaults to `ssh.user`.'),
     root: string()

@@ -24,7 +24,7 @@ export const TEMPLATE_NAMES: Record<string, string> = {
   'env.NAME':
     'a variable of the environment (`defaults.variables` merged with `environments.<env>.variables`)',
   'host.name': 'the host name',
-  'host.address': 'where the host is reached (its `address`, or its name)',
+  'host.address': 'where the host is reached: its `address`, or else its name (ssh) or 127.0.0.1 (local)',
   'host.root': 'the host deploy root',
   'host.NAME': 'a host variable (`vars:` of the host)',
 };

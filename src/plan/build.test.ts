@@ -108,6 +108,19 @@ describe('buildPlan', () => {
     );
   });
 
+  it('suggests the service meant by a mistyped --set, as --services does', () => {
+    expect(() => buildPlan(project, { environment: 'dev', version: 'v1', set: { apii: 'v2' } }, {})).toThrow(
+      '--set apii=…: unknown service "apii" — did you mean "api"?',
+    );
+    expect(() => buildPlan(project, { environment: 'dev', version: 'v1', set: { cahce: 'v2' } }, {})).toThrow(
+      'unknown service "cahce" — did you mean "cache"?',
+    );
+    // --services suggests by the same rule: a transposition is a typo, not a stranger.
+    expect(() => buildPlan(project, { environment: 'dev', services: ['wbe'], version: 'v1' }, {})).toThrow(
+      'unknown service "wbe" — did you mean "web"?',
+    );
+  });
+
   it('renders commands with shell-quoted values and the target scope', () => {
     const plan = buildPlan(
       project,

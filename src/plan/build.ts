@@ -14,6 +14,7 @@ import {
 } from '../model/plan.js';
 import type { Project } from '../model/project.js';
 import type { LiveTargets } from '../model/run.js';
+import { didYouMean } from '../model/suggest.js';
 import { isValidVersion } from '../model/version.js';
 import { deliveryOf } from './delivery.js';
 import { estimatePlan, type PhaseHistory } from './estimate.js';
@@ -44,11 +45,6 @@ export interface PlanRequest {
   estimate?: boolean;
 }
 
-function closest(name: string, options: string[]): string {
-  const hint = options.find((o) => o.startsWith(name.slice(0, 2)));
-  return hint ? ` — did you mean "${hint}"?` : '';
-}
-
 function selectServices(project: Project, request: PlanRequest): string[] {
   const { config } = project;
   const env = request.environment;
@@ -58,7 +54,7 @@ function selectServices(project: Project, request: PlanRequest): string[] {
     if (config.services[name] === undefined) {
       throw new MarshalError(
         'ARGUMENT_INVALID',
-        `--services: unknown service "${name}"${closest(name, Object.keys(config.services))}`,
+        `--services: unknown service "${name}"${didYouMean(name, Object.keys(config.services))}`,
       );
     }
     if (!inEnv.includes(name)) {
@@ -151,16 +147,26 @@ export function checkRequest(project: Project, request: PlanRequest): string[] {
   if (config.environments[envName] === undefined) {
     throw new MarshalError(
       'ARGUMENT_INVALID',
-      `unknown environment "${envName}"${closest(envName, Object.keys(config.environments))}`,
+      `unknown environment "${envName}"${didYouMean(envName, Object.keys(config.environments))}`,
       { hint: `environments: ${Object.keys(config.environments).join(', ')}` },
     );
   }
   const selected = selectServices(project, request);
   for (const name of Object.keys(request.set ?? {})) {
+    if (config.services[name] === undefined) {
+      throw new MarshalError(
+        'ARGUMENT_INVALID',
+        `--set ${name}=…: unknown service "${name}"${didYouMean(name, Object.keys(config.services))}`,
+      );
+    }
     if (!selected.includes(name)) {
+      const why = hasHosts(config, envName, name)
+        ? 'add it to --services'
+        : `it has no hosts in ${envName} (group "${groupOf(config, name)}")`;
       throw new MarshalError(
         'ARGUMENT_INVALID',
         `--set ${name}=…: "${name}" is not a selected service in ${envName}`,
+        { hint: why },
       );
     }
   }

@@ -59,8 +59,8 @@ export function hostsFor(
   const remote = (config.services[service]?.provider ?? config.defaults.provider) === 'ssh';
   return (group.hosts ?? []).map((raw) => {
     const host = normalizeHost(raw);
-    const address = host.address ?? host.name;
     if (remote) {
+      const address = host.address ?? host.name;
       const settings = { ...config.defaults.ssh, ...env?.ssh };
       const root = host.root ?? settings.root ?? 'marshal';
       return {
@@ -77,7 +77,9 @@ export function hostsFor(
         : isAbsolute(host.root)
           ? host.root
           : resolve(projectDir, host.root);
-    return { name: host.name, address, root, vars: host.vars, ssh: null };
+    // A local host is this machine whatever its name: routers and `{{ host.address }}` reach its
+    // services on the loopback address (a name such as `web-1` resolves nowhere).
+    return { name: host.name, address: host.address ?? '127.0.0.1', root, vars: host.vars, ssh: null };
   });
 }
 

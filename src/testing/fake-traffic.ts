@@ -4,6 +4,8 @@ import type { AnalysisResult, Backend, Measurement, Router, Traffic, Verdict } f
 export class FakeTraffic implements Traffic {
   /** Every apply, as `name=weight` pairs sorted by name. */
   readonly applied: string[][] = [];
+  /** Where each backend the routers were given is reached, by backend name (`blue-h1` → `127.0.0.1`). */
+  readonly addresses = new Map<string, string>();
   /** Analyses run, by name, in order. */
   readonly analyses: string[] = [];
 
@@ -14,6 +16,7 @@ export class FakeTraffic implements Traffic {
     return {
       apply: async (backends: readonly Backend[]) => {
         this.applied.push(backends.map((b) => `${b.name}=${b.weight}`).sort());
+        for (const b of backends) this.addresses.set(b.name, b.address);
       },
       current: async () => null,
     };

@@ -16,13 +16,16 @@ function format(line: StoredLogLine): string {
 }
 
 /**
- * `--step X` selects the step X, and everything under X as a prefix: a service (`api`)
- * or a host (`api/host-1`), its rollback steps included (`rollback/api/…`).
+ * `--step X` selects the step X, and every step under the path X — a service (`api`) or a
+ * target (`api/host-1`), its rollback steps included (`rollback/api/…`). Paths match whole
+ * segments (`api` is not a prefix of `api2/…`, nor `api/h1` of `api/h10/…`), and a trailing
+ * `/` changes nothing (`api/`, `api/h1/upload/`).
  */
 export function stepFilter(step: string | undefined): (stepId: string) => boolean {
   if (step === undefined) return () => true;
-  const prefix = step.endsWith('/') ? step : `${step}/`;
-  return (id) => id === step || id.startsWith(prefix) || id.startsWith(`rollback/${prefix}`);
+  const path = step.replace(/\/+$/, '');
+  const under = `${path}/`;
+  return (id) => id === path || id.startsWith(under) || id.startsWith(`rollback/${under}`);
 }
 
 export async function run(
