@@ -111,8 +111,27 @@ describe('ssh: processes Marshal owns', () => {
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('v2\n');
   });
 
-  it('a restore to nothing stops an unrecorded instance, and is not done while one runs', async () => {
+  it('inspect tells the recorded process, an unrecorded one and the port’s listener apart', async () => {
+    const spec = { process: { port } };
+    const seen = await provider.inspect(target, spec, recordingIO());
+    const [recorded] = await sh('cat api/run/service.pid');
+    expect(seen).toMatchObject({
+      current: 'v2',
+      recorded: { pid: Number(recorded), version: 'v2', alive: true },
+      strays: [],
+      listener: { version: 'v2', ours: true },
+    });
+    expect(seen.listener?.command).toContain('server.mjs');
     await sh('rm -r api/run');
+    const lost = await provider.inspect(target, spec, recordingIO());
+    expect(lost).toMatchObject({
+      recorded: null,
+      strays: [{ pid: Number(recorded), version: 'v2' }],
+      listener: { version: 'v2', ours: false },
+    });
+  });
+
+  it('a restore to nothing stops an unrecorded instance, and is not done while one runs', async () => {
     const nothing: Action = { kind: 'restore', version: null, keep: 5, process: spec('v2') };
     expect(await provider.isDone(nothing, target, recordingIO())).toBe(false);
     await apply(nothing);
