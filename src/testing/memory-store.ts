@@ -35,6 +35,7 @@ import type {
   RunQuery,
   RunStore,
 } from '../model/store.js';
+import { isAlive } from '../providers/process.js';
 import { canonicalJson, eventHash, GENESIS_HASH, verifyPlans, verifyRows } from '../store/chain.js';
 import { planFromJson, planToJson } from '../store/plan-json.js';
 import {
@@ -42,7 +43,6 @@ import {
   compareSteps,
   createdEvent,
   createdRun,
-  isPidAlive,
   isStepEvent,
   lockLost,
   nextStep,
@@ -66,7 +66,7 @@ import {
 export interface MemoryStoreOptions {
   /** The host name locks are taken on (default: this machine's). */
   hostname?: string;
-  /** Decides whether a lock holder's pid is alive (default: a real check). */
+  /** Decides whether a lock holder's pid is alive (default: a real check, as the CLI's). */
   pidAlive?: (pid: number) => boolean;
 }
 
@@ -88,7 +88,7 @@ export class MemoryStore implements RunStore {
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.locks = new MemoryLocks(options.hostname ?? hostname(), options.pidAlive ?? isPidAlive);
+    this.locks = new MemoryLocks(options.hostname ?? hostname(), options.pidAlive ?? isAlive);
   }
 
   /** Test hook: the next `count` calls to `append`/`createRun` reject with `error` and change nothing. */

@@ -1,17 +1,9 @@
 import { hostname } from 'node:os';
 import { MarshalError } from '../../model/errors.js';
 import { isTerminalRunState, type NewEvent } from '../../model/run.js';
+import { isAlive } from '../../providers/process.js';
 import { identity, openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Stops a run. A run executing in a live process on this host is sent
@@ -30,7 +22,7 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
     }
     const lock = await store.getLock(record.environment);
     const owner = lock?.runId === runId ? lock : undefined;
-    if (owner && owner.hostname === hostname() && alive(owner.pid)) {
+    if (owner && owner.hostname === hostname() && isAlive(owner.pid)) {
       if (record.state === 'rolling_back') {
         throw new MarshalError(
           'STATE_CONFLICT',

@@ -32,7 +32,7 @@ import type {
   RunStore,
 } from '../../model/store.js';
 import { planToJson } from '../plan-json.js';
-import { createdEvent, createdRun, isPidAlive, lockLost } from '../projection.js';
+import { createdEvent, createdRun, LEASE_ONLY, lockLost, type PidAlive } from '../projection.js';
 import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
@@ -40,6 +40,14 @@ import { type OpenOptions, openDatabase } from './schema.js';
 import * as targetQueries from './target-queries.js';
 import { WalSync } from './wal-sync.js';
 import { EventWriter } from './writer.js';
+
+export interface SqliteStoreOptions extends OpenOptions {
+  /**
+   * Whether a lock holder's pid is alive on this host (the CLI passes providers/process.ts
+   * `isAlive`); without it a dead holder's lock is freed only when its lease expires.
+   */
+  pidAlive?: PidAlive;
+}
 
 /** The RunStore over one SQLite file; open it with {@link SqliteStore.open} (or `openStore`). */
 export class SqliteStore implements RunStore {
@@ -52,6 +60,7 @@ export class SqliteStore implements RunStore {
     /** Absolute path of the database file. */
     readonly path: string,
     private readonly db: Database.Database,
+    private readonly pidAlive: PidAlive,
   ) {
     this.sql = new Statements(db);
     this.writer = new EventWriter(this.sql);
@@ -59,8 +68,8 @@ export class SqliteStore implements RunStore {
   }
 
   /** Opens (creating and migrating unless read-only) the store at `path`. */
-  static open(path: string, options: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(path, openDatabase(path, options));
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    return new SqliteStore(path, openDatabase(path, options), options.pidAlive ?? LEASE_ONLY);
   }
 
   /** Runs `fn` now; its errors become rejected promises, SQLite's as STORE_ERROR. */
@@ -178,7 +187,7 @@ export class SqliteStore implements RunStore {
 
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult> {
     return this.write(() =>
-      locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, isPidAlive),
+      locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, this.pidAlive),
     );
   }
 
