@@ -197,7 +197,8 @@ export async function executeRun(
         semaphores: graph.semaphores,
         known: knownFrom(graph, prior),
         visit,
-        signal,
+        // A store that cannot record stops the walk as an interruption does: nothing acts unrecorded.
+        signal: AbortSignal.any([signal, journal.failed]),
         // A failed target within its service's budget does not stop the rollout; one over it does.
         stopsWalk: (v) =>
           graph.kind[v] !== STEP || budget.fail(graph.service[v] as number, graph.target[v] as number),
@@ -205,6 +206,8 @@ export async function executeRun(
         runsAfterFailure: (v) => graph.kind[v] !== STEP && budget.tolerates(graph.service[v] as number),
       });
       await running;
+      // The run stays as the store last recorded it (running): resumable, not failed.
+      if (journal.failed.aborted) throw journal.failed.reason;
       const failed =
         result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
       const unfinished = result.outcomes.some((o) => o === 'cancelled' || o === 'not-run');
@@ -235,7 +238,9 @@ export async function executeRun(
         return { runId, state: 'waiting', error: null, warnings: [note] };
       }
       if (!failed) {
-        const error = new MarshalError('CANCELLED', `run #${runId} was interrupted`).toJSON();
+        // Why it stopped (a signal, a lost lock, a lock the store could not renew) is kept with it.
+        const why = signal.reason instanceof Error ? `stopped: ${signal.reason.message}` : 'was interrupted';
+        const error = new MarshalError('CANCELLED', `run #${runId} ${why}`).toJSON();
         await state('cancelled', error, 'interrupted');
         return { runId, state: 'cancelled', error };
       }
@@ -281,9 +286,11 @@ async function rollBack(
     semaphores: graph.semaphores,
     known: knownFrom(graph, prior),
     visit,
-    // Keep restoring what does not depend on a failed rollback step.
+    // Keep restoring what does not depend on a failed rollback step — unless nothing can be recorded.
     stopsWalk: () => false,
+    signal: journal.failed,
   });
+  if (journal.failed.aborted) throw journal.failed.reason;
   await journal.record(...skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
   if (result.outcomes.every((o) => o === 'ok')) {
     await state('rolled_back', failure);

@@ -245,7 +245,10 @@ export function renderOutcome(
   if (restored.size > 0) lines.push(`  rolled back: ${[...restored].join(', ')}`);
   if (run.state === 'failed' && run.error)
     lines.push(color.yellow('  targets were left as they failed (--no-rollback)'));
-  if (run.state === 'cancelled') lines.push(`  resumable: marshal resume ${run.id}`);
+  if (run.state === 'cancelled') {
+    if (run.error) lines.push(color.yellow(`  ${run.error.message}`));
+    lines.push(`  resumable: marshal resume ${run.id}`);
+  }
   if (run.state !== 'succeeded')
     lines.push(
       color.dim(

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MarshalError } from '../../model/errors.js';
+import { storeFailure } from './failure.js';
 import { sqliteAddon } from './native.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -122,10 +123,6 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
-function storeError(path: string, message: string, cause?: unknown): MarshalError {
-  return new MarshalError('STORE_ERROR', `store ${path}: ${message}`, cause === undefined ? {} : { cause });
-}
-
 /** Opens (creating it and its directory unless read-only) and migrates a store file. */
 export function openDatabase(path: string, options: OpenOptions = {}): Database.Database {
   const readonly = options.readonly === true;
@@ -140,7 +137,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
       ...(addon ? { nativeBinding: addon } : {}),
     });
   } catch (err) {
-    throw storeError(path, `cannot open: ${(err as Error).message}`, err);
+    throw storeFailure(path, err, 'cannot open');
   }
   try {
     db.pragma('busy_timeout = 5000');
@@ -157,7 +154,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   } catch (err) {
     db.close();
     if (err instanceof MarshalError) throw err;
-    throw storeError(path, (err as Error).message, err);
+    throw storeFailure(path, err);
   }
 }
 

@@ -33,6 +33,7 @@ import type {
 } from '../../model/store.js';
 import { planToJson } from '../plan-json.js';
 import { createdEvent, createdRun, LEASE_ONLY, lockLost, type PidAlive } from '../projection.js';
+import { storeFailure } from './failure.js';
 import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
@@ -72,16 +73,13 @@ export class SqliteStore implements RunStore {
     return new SqliteStore(path, openDatabase(path, options), options.pidAlive ?? LEASE_ONLY);
   }
 
-  /** Runs `fn` now; its errors become rejected promises, SQLite's as STORE_ERROR. */
+  /** Runs `fn` now; its errors become rejected promises, SQLite's as STORE_ERROR naming the cause (failure.ts). */
   private call<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
     } catch (err) {
       if (err instanceof MarshalError) return Promise.reject(err);
-      const message = err instanceof Error ? err.message : String(err);
-      return Promise.reject(
-        new MarshalError('STORE_ERROR', `store ${this.path}: ${message}`, { cause: err }),
-      );
+      return Promise.reject(storeFailure(this.path, err));
     }
   }
 
@@ -100,9 +98,7 @@ export class SqliteStore implements RunStore {
     try {
       await this.wal.sync();
     } catch (err) {
-      throw new MarshalError('STORE_ERROR', `store ${this.path}: cannot sync: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw storeFailure(this.path, err, 'cannot sync');
     }
     return result;
   }
