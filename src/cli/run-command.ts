@@ -13,6 +13,7 @@ import { color, type GlobalOptions, outputMode, print, printJson } from './outpu
 import { renderPlan } from './render/plan.js';
 import { Progress } from './render/progress.js';
 import { renderOutcome } from './render/run.js';
+import { readRunTime, timeFields } from './render/took.js';
 import { isStoreFailure, reportStoreStop } from './store-stop.js';
 import { tuneForRun } from './tuning.js';
 
@@ -92,15 +93,16 @@ export async function runWithProgress(
     const steps = clean ? [] : await store.getSteps(outcome.runId, { states: ['failed', 'succeeded'] });
     const listed = steps.filter((s) => s.state === 'failed' || s.stepId.startsWith('rollback/'));
     const exitCode = exitCodeForRunState(outcome.state);
+    const time = await readRunTime(store, run);
     if (globals.json) {
       printJson({
-        run,
+        run: { ...run, ...timeFields(time) },
         counts,
         failedOrRollback: listed,
         warnings: outcome.warnings ?? [],
         exitCode,
       });
-    } else print(renderOutcome(run, counts, listed));
+    } else print(renderOutcome(run, counts, listed, time));
     return exitCode;
   } finally {
     progress?.stop();

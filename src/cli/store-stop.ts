@@ -7,7 +7,8 @@
 import { MarshalError, toMarshalError } from '../model/errors.js';
 import type { RunStore } from '../model/store.js';
 import { color, type GlobalOptions, print, printJson } from './output.js';
-import { duration, versionsText } from './render/run.js';
+import { versionsText } from './render/run.js';
+import { readRunTime, runTime, timeFields, tookText } from './render/took.js';
 
 /** Exit status of a run that stopped because it could not be recorded: interrupted, resumable. */
 export const STORE_STOP_EXIT = 130;
@@ -26,11 +27,12 @@ export async function reportStoreStop(
 ): Promise<number> {
   // Reading usually still works when writing does not (a full disk); the summary is only a courtesy.
   const run = await store.getRunSummary(runId).catch(() => undefined);
+  const time = run && (await readRunTime(store, run).catch(() => runTime(run, [])));
   const resume = `marshal resume ${runId}`;
   const why = error.hint ? `${error.hint}, then` : 'once the store can be written again,';
   if (globals.json) {
     printJson({
-      run: run ?? { id: runId },
+      run: run ? { ...run, ...(time ? timeFields(time) : {}) } : { id: runId },
       error: { ...toMarshalError(error).toJSON(), hint: `${why} ${resume}` },
       resumable: true,
       exitCode: STORE_STOP_EXIT,
@@ -41,7 +43,7 @@ export async function reportStoreStop(
   const head =
     run === undefined
       ? `Run #${runId} ${color.yellow('interrupted')}`
-      : `Run #${runId} ${color.yellow('interrupted')} after ${duration(run)} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`;
+      : `Run #${runId} ${color.yellow('interrupted')} after ${tookText(time ?? runTime(run, []))} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`;
   print(
     [
       color.bold(head),

@@ -9,7 +9,7 @@ import type { Clock } from '../model/clock.js';
 import { MarshalError, type SerializedError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { ProviderRegistry } from '../model/provider.js';
-import type { NewEvent, RunRecord, RunState, StepRecord } from '../model/run.js';
+import { type NewEvent, RESUMED_NOTE, type RunRecord, type RunState, type StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import type { Traffic } from '../model/traffic.js';
 import {
@@ -173,7 +173,8 @@ export async function executeRun(
     if (run.state !== 'rolling_back') {
       // Not awaited alone: the first steps' start events join its commit, and a step acts
       // only once its own events are durable, so nothing runs before `running` is on disk.
-      const running = state('running');
+      // A resumed run begins a new span of work: durations leave out the time it lay dead or waited.
+      const running = state('running', undefined, options.run === undefined ? RESUMED_NOTE : undefined);
       running.catch(() => {}); // awaited below; a failed commit also fails every step with it
       const graph = buildDeployGraph(plan);
       const budget = new FailureBudget(plan);
@@ -250,7 +251,7 @@ export async function executeRun(
         return { runId, state: 'failed', error: failure };
       }
       await state('rolling_back', failure);
-    }
+    } else await state('rolling_back', run.error ?? undefined, RESUMED_NOTE);
     return await rollBack(deps, runId, plan, journal, state, failure ?? run.error ?? undefined);
   } finally {
     await journal.close();

@@ -16,6 +16,8 @@ import {
   liveTargetsOf,
   type NewEvent,
   type RunRecord,
+  type RunSpan,
+  type RunState,
   type RunSummary,
   type StepRecord,
   type StepState,
@@ -49,6 +51,7 @@ import {
   runPatch,
   targetChangeOf,
 } from '../store/projection.js';
+import { runSpans, type SpanMark } from '../store/spans.js';
 import { MemoryLocks } from './memory-locks.js';
 import {
   clone,
@@ -234,6 +237,18 @@ export class MemoryStore implements RunStore {
     const wanted = (s: StepRecord) =>
       s.runId === runId && (query.states === undefined || query.states.includes(s.state));
     return clone([...this.steps.values()].filter(wanted).sort(compareSteps));
+  }
+
+  async getRunSpans(runId: number): Promise<RunSpan[]> {
+    this.check();
+    const events = this.events.filter((e) => e.runId === runId);
+    const marks = events.flatMap((e): SpanMark[] => {
+      if (e.type !== 'run.created' && e.type !== 'run.state') return [];
+      const data = e.data as { state?: RunState; note?: string };
+      return [{ seq: e.seq, at: e.at, type: e.type, state: data.state ?? null, note: data.note ?? null }];
+    });
+    if (marks.length === 0) return [];
+    return runSpans(marks, (seq) => events.filter((e) => seq === undefined || e.seq < seq).at(-1)?.at ?? 0);
   }
 
   async countSteps(runId: number): Promise<Partial<Record<StepState, number>>> {

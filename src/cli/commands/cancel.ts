@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { MarshalError } from '../../model/errors.js';
-import { isTerminalRunState, type NewEvent } from '../../model/run.js';
+import { cancelledByNote, isTerminalRunState, type NewEvent } from '../../model/run.js';
 import { isAlive } from '../../providers/process.js';
 import { identity, openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
@@ -42,8 +42,15 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
       );
     }
     // Nobody executes the run: steps it left "running" were interrupted by whatever stopped it.
+    // The state goes first: the run's last span of work ends at its last event before it.
     const inFlight = await store.getSteps(runId, { states: ['running'] });
     await store.append([
+      {
+        type: 'run.state',
+        runId,
+        at: Date.now(),
+        data: { state: 'cancelled', note: cancelledByNote(identity().actor) },
+      },
       ...inFlight.map(
         (s): NewEvent => ({
           type: 'step.interrupted',
@@ -53,12 +60,6 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
           data: { attempt: s.attempts },
         }),
       ),
-      {
-        type: 'run.state',
-        runId,
-        at: Date.now(),
-        data: { state: 'cancelled', note: `cancelled by ${identity().actor}` },
-      },
     ]);
     if (owner) await store.releaseLock(record.environment, runId);
     if (globals.json) printJson({ runId, state: 'cancelled' });

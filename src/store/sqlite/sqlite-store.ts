@@ -13,6 +13,7 @@ import type {
   LogLine,
   NewEvent,
   RunRecord,
+  RunSpan,
   RunSummary,
   StepRecord,
   StepState,
@@ -143,6 +144,10 @@ export class SqliteStore implements RunStore {
 
   getSteps(runId: number, query: { states?: StepState[] } = {}): Promise<StepRecord[]> {
     return this.call(() => queries.getSteps(this.sql, runId, query.states));
+  }
+
+  getRunSpans(runId: number): Promise<RunSpan[]> {
+    return this.call(() => queries.getRunSpans(this.sql, runId));
   }
 
   countSteps(runId: number): Promise<Partial<Record<StepState, number>>> {
