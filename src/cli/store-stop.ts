@@ -28,11 +28,12 @@ export async function reportStoreStop(
   // Reading usually still works when writing does not (a full disk); the summary is only a courtesy.
   const run = await store.getRunSummary(runId).catch(() => undefined);
   const time = run && (await readRunTime(store, run).catch(() => runTime(run, [])));
+  const summary = run && time && { ...run, ...timeFields(time) };
   const resume = `marshal resume ${runId}`;
   const why = error.hint ? `${error.hint}, then` : 'once the store can be written again,';
   if (globals.json) {
     printJson({
-      run: run ? { ...run, ...(time ? timeFields(time) : {}) } : { id: runId },
+      run: summary ?? { id: runId },
       error: { ...toMarshalError(error).toJSON(), hint: `${why} ${resume}` },
       resumable: true,
       exitCode: STORE_STOP_EXIT,
@@ -41,9 +42,9 @@ export async function reportStoreStop(
   }
   process.stderr.write(`${color.red('error[STORE_ERROR]')}: ${error.message}\n`);
   const head =
-    run === undefined
+    run === undefined || time === undefined
       ? `Run #${runId} ${color.yellow('interrupted')}`
-      : `Run #${runId} ${color.yellow('interrupted')} after ${tookText(time ?? runTime(run, []))} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`;
+      : `Run #${runId} ${color.yellow('interrupted')} after ${tookText(time)} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`;
   print(
     [
       color.bold(head),

@@ -54,15 +54,15 @@ environments:
 
     const resumed = await marshal(dir, ['resume', '1']);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    const interrupted = /\(\d+(?:\.\d)?s from start to end, interrupted once\)/;
-    expect(resumed.stdout).toMatch(new RegExp(`^Run #1 succeeded in \\d\\.\\ds ${interrupted.source}`, 'm'));
+    const interrupted = /\(\S+ from start to end, interrupted once\)/;
+    expect(resumed.stdout).toMatch(new RegExp(`^Run #1 succeeded in \\S+ ${interrupted.source}`, 'm'));
 
     const { json } = await marshalJson<{ run: Timed }>(dir, ['show', '1']);
     expect(json.run.interruptions).toBe(1);
     expect(json.run.wallMs).toBeGreaterThanOrEqual(DEAD_MS);
     expect(json.run.workedMs).toBeLessThan(json.run.wallMs - DEAD_MS + 500);
     expect((await marshal(dir, ['show', '1'])).stdout).toMatch(
-      new RegExp(`took\\s+\\d\\.\\ds ${interrupted.source}`),
+      new RegExp(`took\\s+\\S+ ${interrupted.source}`),
     );
 
     const history = await marshalJson<{ runs: Timed[] }>(dir, ['history']);
