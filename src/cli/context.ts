@@ -14,6 +14,7 @@ import type { RunStore } from '../model/store.js';
 import type { Traffic } from '../model/traffic.js';
 import { runAnalysis } from '../providers/analysis/index.js';
 import { createProviders } from '../providers/index.js';
+import { isAlive } from '../providers/process.js';
 import { createRouter } from '../providers/routers/index.js';
 import { openStore } from '../store/index.js';
 import type { GlobalOptions } from './output.js';
@@ -72,7 +73,8 @@ function storeSpec(options: GlobalOptions): string | undefined {
 
 /** Opens the store beside the config. Read-only commands pass create: false and never create files. */
 export function openProjectStore(options: GlobalOptions, create: boolean): Promise<RunStore> {
-  return openStore(storeSpec(options), dirname(configPath(options)), { create });
+  // isAlive counts a zombie as dead: a run kill -9'd a moment ago gives up its lock at once.
+  return openStore(storeSpec(options), dirname(configPath(options)), { create, pidAlive: isAlive });
 }
 
 /** Caches a project that is about to be deployed: the next command reuses it while the files stay the same. */

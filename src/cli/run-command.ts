@@ -13,6 +13,8 @@ import { color, type GlobalOptions, outputMode, print, printJson } from './outpu
 import { renderPlan } from './render/plan.js';
 import { Progress } from './render/progress.js';
 import { renderOutcome } from './render/run.js';
+import { readRunTime, timeFields } from './render/took.js';
+import { isStoreFailure, reportStoreStop } from './store-stop.js';
 import { tuneForRun } from './tuning.js';
 
 export async function runWithProgress(
@@ -27,6 +29,7 @@ export async function runWithProgress(
   let progress: Progress | undefined;
   let planned: Plan | undefined;
   let rollingBack = false;
+  let runId: number | undefined;
   const deps = await runnerDeps(store, {
     onLog: (line) => progress?.onLog(line),
     onResumed: (steps) => progress?.onResumed(steps),
@@ -51,20 +54,31 @@ export async function runWithProgress(
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
-    const outcome = await start(deps, {
-      signal: controller.signal,
-      wait,
-      onWaiting: (holder: LockInfo) =>
-        note(
-          `waiting for ${environment}: locked by run #${holder.runId} (${holder.actor}, pid ${holder.pid})`,
-        ),
-      onPlanned: (plan) => {
-        planned = plan;
-        tuneForRun(plan);
-        progress = new Progress(mode, plan, globals.verbose);
-      },
-      onCreated: (runId) => progress?.start(runId, resumed),
-    });
+    let outcome: RunOutcome | null;
+    try {
+      outcome = await start(deps, {
+        signal: controller.signal,
+        wait,
+        onWaiting: (holder: LockInfo) =>
+          note(
+            `waiting for ${environment}: locked by run #${holder.runId} (${holder.actor}, pid ${holder.pid})`,
+          ),
+        onPlanned: (plan) => {
+          planned = plan;
+          tuneForRun(plan);
+          progress = new Progress(mode, plan, globals.verbose);
+        },
+        onCreated: (id) => {
+          runId = id;
+          progress?.start(id, resumed);
+        },
+      });
+    } catch (error) {
+      // A run its store could not record stays resumable: exit 130, with the cause and the way on.
+      if (runId === undefined || !isStoreFailure(error)) throw error;
+      progress?.stop();
+      return await reportStoreStop(globals, store, runId, error);
+    }
     progress?.stop();
     if (outcome === null) {
       if (globals.json) printJson({ changes: false, plan: planned });
@@ -80,15 +94,16 @@ export async function runWithProgress(
     const steps = clean ? [] : await store.getSteps(outcome.runId, { states: ['failed', 'succeeded'] });
     const listed = steps.filter((s) => s.state === 'failed' || s.stepId.startsWith('rollback/'));
     const exitCode = exitCodeForRunState(outcome.state);
+    const time = await readRunTime(store, run);
     if (globals.json) {
       printJson({
-        run,
+        run: { ...run, ...timeFields(time) },
         counts,
         failedOrRollback: listed,
         warnings: outcome.warnings ?? [],
         exitCode,
       });
-    } else print(renderOutcome(run, counts, listed));
+    } else print(renderOutcome(run, counts, listed, time));
     return exitCode;
   } finally {
     progress?.stop();

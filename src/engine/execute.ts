@@ -9,7 +9,7 @@ import type { Clock } from '../model/clock.js';
 import { MarshalError, type SerializedError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { ProviderRegistry } from '../model/provider.js';
-import type { NewEvent, RunRecord, RunState, StepRecord } from '../model/run.js';
+import { type NewEvent, RESUMED_NOTE, type RunRecord, type RunState, type StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import type { Traffic } from '../model/traffic.js';
 import {
@@ -174,7 +174,8 @@ export async function executeRun(
     if (run.state !== 'rolling_back') {
       // Not awaited alone: the first steps' start events join its commit, and a step acts
       // only once its own events are durable, so nothing runs before `running` is on disk.
-      const running = state('running');
+      // A resumed run begins a new span of work: durations leave out the time it lay dead or waited.
+      const running = state('running', undefined, options.run === undefined ? RESUMED_NOTE : undefined);
       running.catch(() => {}); // awaited below; a failed commit also fails every step with it
       const graph = buildDeployGraph(plan);
       const budget = new FailureBudget(plan);
@@ -198,7 +199,8 @@ export async function executeRun(
         semaphores: graph.semaphores,
         known: knownFrom(graph, prior),
         visit,
-        signal,
+        // A store that cannot record stops the walk as an interruption does: nothing acts unrecorded.
+        signal: AbortSignal.any([signal, journal.failed]),
         // A failed target within its service's budget does not stop the rollout; one over it does.
         stopsWalk: (v) =>
           graph.kind[v] !== STEP || budget.fail(graph.service[v] as number, graph.target[v] as number),
@@ -206,6 +208,8 @@ export async function executeRun(
         runsAfterFailure: (v) => graph.kind[v] !== STEP && budget.tolerates(graph.service[v] as number),
       });
       await running;
+      // The run stays as the store last recorded it (running): resumable, not failed.
+      if (journal.failed.aborted) throw journal.failed.reason;
       const failed =
         result.outcomes.includes('failed') && (budget.anyOver() || gateFailed(graph, result.outcomes));
       const unfinished = result.outcomes.some((o) => o === 'cancelled' || o === 'not-run');
@@ -236,7 +240,9 @@ export async function executeRun(
         return { runId, state: 'waiting', error: null, warnings: [note] };
       }
       if (!failed) {
-        const error = new MarshalError('CANCELLED', `run #${runId} was interrupted`).toJSON();
+        // Why it stopped (a signal, a lost lock, a lock the store could not renew) is kept with it.
+        const why = signal.reason instanceof Error ? `stopped: ${signal.reason.message}` : 'was interrupted';
+        const error = new MarshalError('CANCELLED', `run #${runId} ${why}`).toJSON();
         await state('cancelled', error, 'interrupted');
         return { runId, state: 'cancelled', error };
       }
@@ -246,7 +252,7 @@ export async function executeRun(
         return { runId, state: 'failed', error: failure };
       }
       await state('rolling_back', failure);
-    }
+    } else await state('rolling_back', run.error ?? undefined, RESUMED_NOTE);
     return await rollBack(deps, runId, plan, journal, state, failure ?? run.error ?? undefined);
   } finally {
     await journal.close();
@@ -282,9 +288,11 @@ async function rollBack(
     semaphores: graph.semaphores,
     known: knownFrom(graph, prior),
     visit,
-    // Keep restoring what does not depend on a failed rollback step.
+    // Keep restoring what does not depend on a failed rollback step — unless nothing can be recorded.
     stopsWalk: () => false,
+    signal: journal.failed,
   });
+  if (journal.failed.aborted) throw journal.failed.reason;
   await journal.record(...skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
   if (result.outcomes.every((o) => o === 'ok')) {
     await state('rolled_back', failure);

@@ -41,6 +41,12 @@ export class Journal {
   private outcomeTimer: NodeJS.Timeout | undefined;
   private logTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  private readonly broken = new AbortController();
+  /**
+   * Aborts, with the store's error, when a write fails. Nothing can be recorded after that, so
+   * nothing more may be started: the walks stop on it (steps in flight finish; resume checks them).
+   */
+  readonly failed: AbortSignal = this.broken.signal;
 
   constructor(
     private readonly store: RunStore,
@@ -103,6 +109,7 @@ export class Journal {
       if (events.length > 0 || logs.length > 0) await this.store.append(events, logs);
     } catch (error) {
       this.failure = error;
+      this.broken.abort(error);
       for (const w of waiters) w.reject(error);
       return;
     }

@@ -51,14 +51,17 @@ export async function acquireLock(
   }
 }
 
-/** Renews the lease every third of it until stopped; reports a lost lock. */
+/**
+ * Renews the lease every third of it until stopped; reports a lost lock — with the store's error
+ * when the renewal could not be written (the run cannot go on without its lease either way).
+ */
 export function keepLease(
   store: RunStore,
   clock: Clock,
   environment: string,
   runId: number,
   leaseMs: number,
-  onLost: () => void,
+  onLost: (storeError?: unknown) => void,
 ): { stop(): void } {
   const stopped = new AbortController();
   void (async () => {
@@ -68,9 +71,13 @@ export function keepLease(
       } catch {
         return;
       }
-      const held = await store.renewLock(environment, runId, leaseMs, clock.now()).catch(() => false);
+      let failure: unknown;
+      const held = await store.renewLock(environment, runId, leaseMs, clock.now()).catch((error) => {
+        failure = error;
+        return false;
+      });
       if (!held && !stopped.signal.aborted) {
-        onLost();
+        onLost(failure);
         return;
       }
     }

@@ -49,6 +49,10 @@ export async function planDeploy(
   return buildPlan(project, request, live, history);
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 async function underLease<T>(
   deps: RunnerDeps,
   environment: string,
@@ -57,14 +61,29 @@ async function underLease<T>(
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const lost = new AbortController();
-  const lease = keepLease(deps.store, deps.clock, environment, runId, deps.leaseMs, () =>
-    lost.abort(new MarshalError('CANCELLED', `lost the ${environment} lock: another process took it over`)),
+  const lease = keepLease(deps.store, deps.clock, environment, runId, deps.leaseMs, (storeError) =>
+    lost.abort(
+      storeError === undefined
+        ? new MarshalError('CANCELLED', `lost the ${environment} lock: another process took it over`)
+        : // The run stops as when interrupted (resumable); the store's error says why.
+          new MarshalError('CANCELLED', `cannot renew the ${environment} lock: ${errorText(storeError)}`, {
+            cause: storeError,
+          }),
+    ),
   );
+  let failed = false;
   try {
     return await work(signal ? AbortSignal.any([signal, lost.signal]) : lost.signal);
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     lease.stop();
-    await deps.store.releaseLock(environment, runId);
+    // After a failure — the store's own, say — releasing may fail too; that must not hide the
+    // first error. A lock left behind is taken over at once: its holder's pid is dead by then.
+    await deps.store.releaseLock(environment, runId).catch((error: unknown) => {
+      if (!failed) throw error;
+    });
   }
 }
 

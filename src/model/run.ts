@@ -131,6 +131,33 @@ export type NewEvent = {
 
 export type StoredEvent = NewEvent & { seq: number; hash: string; prevHash: string };
 
+/**
+ * A stretch of time a run was being executed: from its start or a resume to the moment it
+ * stopped (its final state, a wait, an interruption) or — killed — its last event before that.
+ * A run's working time is the sum of its spans; the time between them it lay dead or waited.
+ */
+export interface RunSpan {
+  from: number;
+  to: number;
+  /** The last span of a run that has not stopped: it may still be executing, `to` is its latest event. */
+  open?: boolean;
+}
+
+/** The note of the first state a resumed run records: a new span begins. */
+export const RESUMED_NOTE = 'resumed';
+
+/**
+ * The note `marshal cancel` gives a run nobody was executing (its process died): the time until
+ * then is not the run's, so its span ends at its last event before the cancel.
+ */
+export function cancelledByNote(actor: string): string {
+  return `cancelled by ${actor}`;
+}
+
+export function isCancelledByNote(note: string | null | undefined): boolean {
+  return note?.startsWith('cancelled by ') === true;
+}
+
 export interface RunRecord {
   id: number;
   environment: string;

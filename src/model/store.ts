@@ -12,6 +12,7 @@ import type {
   NewEvent,
   RunEventType,
   RunRecord,
+  RunSpan,
   RunState,
   RunSummary,
   StepRecord,
@@ -87,6 +88,11 @@ export interface RunStore {
   listRuns(query?: RunQuery): Promise<RunSummary[]>;
   /** Steps of a run in the order they first started (never-started last); optionally only some states. */
   getSteps(runId: number, query?: { states?: StepState[] }): Promise<StepRecord[]>;
+  /**
+   * When the run was being executed (RunSpan), oldest first, from its `run.created` and
+   * `run.state` events (store/projection.ts `runSpans` says how); empty for an unknown run.
+   */
+  getRunSpans(runId: number): Promise<RunSpan[]>;
   /** How many steps of a run are in each state (states with none are absent). */
   countSteps(runId: number): Promise<Partial<Record<StepState, number>>>;
   getEvents(query: EventQuery): Promise<StoredEvent[]>;

@@ -10,9 +10,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarshalError } from '../model/errors.js';
 import type { RunStore } from '../model/store.js';
+import type { PidAlive } from './projection.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
+export type { PidAlive } from './projection.js';
 export { SqliteStore } from './sqlite/sqlite-store.js';
 
 export interface OpenStoreOptions {
@@ -20,6 +22,8 @@ export interface OpenStoreOptions {
   readonly?: boolean;
   /** Create the store when it does not exist (default: true unless read-only). */
   create?: boolean;
+  /** Whether a lock holder's pid is alive on this host; without it, only leases free locks. */
+  pidAlive?: PidAlive;
 }
 
 const FORMS = '`sqlite:PATH` or `postgres://…`';
@@ -68,5 +72,8 @@ export async function openStore(
       hint: 'nothing has been deployed with this store; `marshal deploy <env>` creates it',
     });
   }
-  return SqliteStore.open(path, { readonly });
+  return SqliteStore.open(path, {
+    readonly,
+    ...(options.pidAlive === undefined ? {} : { pidAlive: options.pidAlive }),
+  });
 }

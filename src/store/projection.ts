@@ -256,16 +256,15 @@ export function mediansByPhase(
   return out;
 }
 
-/** Whether a process exists: signal 0 checks without sending; EPERM means it exists but is not ours. */
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
+/**
+ * How a store learns whether a lock holder's pid is alive on this host. The store cannot look at
+ * processes itself (it depends on model/ only): the CLI passes providers/process.ts `isAlive`,
+ * the one liveness check, which also counts a zombie as dead.
+ */
+export type PidAlive = (pid: number) => boolean;
+
+/** A store told nothing about processes frees a lock only when its lease expires. */
+export const LEASE_ONLY: PidAlive = () => true;
 
 /**
  * Whether `holder` may take the lock `current`: its lease expired, the same
@@ -278,7 +277,7 @@ export function mayTakeLock(
   holder: Pick<LockInfo, 'runId' | 'pid' | 'hostname'>,
   now: number,
   hostname: string,
-  pidAlive: (pid: number) => boolean,
+  pidAlive: PidAlive,
 ): boolean {
   if (current.expiresAt <= now) return true;
   if (current.runId === holder.runId && current.pid === holder.pid && current.hostname === holder.hostname)

@@ -16,6 +16,8 @@ import {
   liveTargetsOf,
   type NewEvent,
   type RunRecord,
+  type RunSpan,
+  type RunState,
   type RunSummary,
   type StepRecord,
   type StepState,
@@ -35,6 +37,7 @@ import type {
   RunQuery,
   RunStore,
 } from '../model/store.js';
+import { isAlive } from '../providers/process.js';
 import { canonicalJson, eventHash, GENESIS_HASH, verifyPlans, verifyRows } from '../store/chain.js';
 import { planFromJson, planToJson } from '../store/plan-json.js';
 import {
@@ -42,13 +45,13 @@ import {
   compareSteps,
   createdEvent,
   createdRun,
-  isPidAlive,
   isStepEvent,
   lockLost,
   nextStep,
   runPatch,
   targetChangeOf,
 } from '../store/projection.js';
+import { runSpans, type SpanMark } from '../store/spans.js';
 import { MemoryLocks } from './memory-locks.js';
 import {
   clone,
@@ -66,7 +69,7 @@ import {
 export interface MemoryStoreOptions {
   /** The host name locks are taken on (default: this machine's). */
   hostname?: string;
-  /** Decides whether a lock holder's pid is alive (default: a real check). */
+  /** Decides whether a lock holder's pid is alive (default: a real check, as the CLI's). */
   pidAlive?: (pid: number) => boolean;
 }
 
@@ -88,7 +91,7 @@ export class MemoryStore implements RunStore {
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.locks = new MemoryLocks(options.hostname ?? hostname(), options.pidAlive ?? isPidAlive);
+    this.locks = new MemoryLocks(options.hostname ?? hostname(), options.pidAlive ?? isAlive);
   }
 
   /** Test hook: the next `count` calls to `append`/`createRun` reject with `error` and change nothing. */
@@ -234,6 +237,18 @@ export class MemoryStore implements RunStore {
     const wanted = (s: StepRecord) =>
       s.runId === runId && (query.states === undefined || query.states.includes(s.state));
     return clone([...this.steps.values()].filter(wanted).sort(compareSteps));
+  }
+
+  async getRunSpans(runId: number): Promise<RunSpan[]> {
+    this.check();
+    const events = this.events.filter((e) => e.runId === runId);
+    const marks = events.flatMap((e): SpanMark[] => {
+      if (e.type !== 'run.created' && e.type !== 'run.state') return [];
+      const data = e.data as { state?: RunState; note?: string };
+      return [{ seq: e.seq, at: e.at, type: e.type, state: data.state ?? null, note: data.note ?? null }];
+    });
+    if (marks.length === 0) return [];
+    return runSpans(marks, (seq) => events.filter((e) => seq === undefined || e.seq < seq).at(-1)?.at ?? 0);
   }
 
   async countSteps(runId: number): Promise<Partial<Record<StepState, number>>> {

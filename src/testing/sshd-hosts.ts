@@ -18,7 +18,15 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type HostState, killHost, launch, type SshdHost, startReaper, stopAll } from './sshd-process.js';
+import {
+  type HostState,
+  killHost,
+  launch,
+  type SshdHost,
+  signalHost,
+  startReaper,
+  stopAll,
+} from './sshd-process.js';
 
 // SshdHost is declared beside HostState, which extends it; callers keep importing it from here.
 export type { SshdHost } from './sshd-process.js';
@@ -38,6 +46,13 @@ export interface SshdHosts {
   acceptedConnections(name: string): number;
   /** Kills the host's sshd and every connection it serves (a dead host). */
   kill(name: string): void;
+  /**
+   * Stops (SIGSTOP) the host's sshd, the processes serving its connections and their commands:
+   * its TCP port stays open and the kernel still acknowledges packets, but nothing answers — a
+   * hung VM. `thaw` (SIGCONT) lets it go on.
+   */
+  freeze(name: string): void;
+  thaw(name: string): void;
   /** Starts the host's sshd again on the same port. */
   restart(name: string): Promise<void>;
   /** Gives the host a new host key and restarts it: clients with the old known_hosts must refuse. */
@@ -95,6 +110,12 @@ export async function startSshdHosts(count: number, options: { baseDir?: string 
     },
     kill(name) {
       killHost(byName(name));
+    },
+    freeze(name) {
+      signalHost(byName(name), 'SIGSTOP');
+    },
+    thaw(name) {
+      signalHost(byName(name), 'SIGCONT');
     },
     async restart(name) {
       const state = byName(name);

@@ -142,22 +142,29 @@ function processTable(): { pid: number; ppid: number; uid: number }[] {
   return table;
 }
 
-/** Kills a listener and all its descendants: the per-connection sshd processes and their shells. */
-export function killHost(s: HostState): void {
+/** Sends `signal` to a listener and all its descendants: the per-connection sshd processes and their shells. */
+export function signalHost(s: HostState, signal: NodeJS.Signals): void {
   const pid = s.sshdPid;
   if (pid <= 0) return;
   const table = processTable();
-  const doomed = [pid];
-  for (let i = 0; i < doomed.length; i++) {
-    for (const p of table) if (p.ppid === doomed[i]) doomed.push(p.pid);
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const p of table) if (p.ppid === tree[i]) tree.push(p.pid);
   }
-  for (const p of doomed) {
+  for (const p of tree) {
     try {
-      process.kill(p, 'SIGKILL');
+      process.kill(p, signal);
     } catch {
       // Already gone.
     }
   }
+}
+
+/** Kills a listener and all its descendants: the per-connection sshd processes and their shells. */
+export function killHost(s: HostState): void {
+  if (s.sshdPid <= 0) return;
+  // A frozen host is killed as it is: SIGKILL needs no SIGCONT.
+  signalHost(s, 'SIGKILL');
   // The watchdog must never kill a pid the system has since given to someone else.
   rmSync(pidFile(s), { force: true });
   s.sshdPid = 0;

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { RESUMED_NOTE } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import { planDigest } from '../store/chain.js';
 import { planToJson } from '../store/plan-json.js';
@@ -100,6 +101,23 @@ export function describeRunsAndEvents(whenOpened: WhenHarnessOpens): void {
         { type: 'run.state', runId: id, at: 1400, data: { state: 'running', note: 'resumed' } },
       ]);
       expect(await store.getRun(id)).toMatchObject({ state: 'running', updatedAt: 1400, endedAt: null });
+    });
+
+    it('getRunSpans: when the run was executed, without the time it lay dead', async () => {
+      const { id } = await store.createRun(newRun('prod', 1000));
+      await store.append([{ type: 'run.state', runId: id, at: 1005, data: { state: 'running' } }]);
+      await store.append([step(id, 'api/h1/upload', 3000, { type: 'step.started', data: { attempt: 1 } })]);
+      expect(await store.getRunSpans(id)).toEqual([{ from: 1000, to: 3000, open: true }]);
+      await store.append([
+        { type: 'run.state', runId: id, at: 9000, data: { state: 'running', note: RESUMED_NOTE } },
+        step(id, 'api/h1/upload', 9100, { type: 'step.started', data: { attempt: 2 } }),
+        { type: 'run.state', runId: id, at: 9500, data: { state: 'succeeded' } },
+      ]);
+      expect(await store.getRunSpans(id)).toEqual([
+        { from: 1000, to: 3000 },
+        { from: 9000, to: 9500 },
+      ]);
+      expect(await store.getRunSpans(id + 100)).toEqual([]);
     });
 
     it('every event of a run bumps its updatedAt', async () => {

@@ -1,17 +1,9 @@
 import { hostname } from 'node:os';
 import { MarshalError } from '../../model/errors.js';
-import { isTerminalRunState, type NewEvent } from '../../model/run.js';
+import { cancelledByNote, isTerminalRunState, type NewEvent } from '../../model/run.js';
+import { isAlive } from '../../providers/process.js';
 import { identity, openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Stops a run. A run executing in a live process on this host is sent
@@ -30,7 +22,7 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
     }
     const lock = await store.getLock(record.environment);
     const owner = lock?.runId === runId ? lock : undefined;
-    if (owner && owner.hostname === hostname() && alive(owner.pid)) {
+    if (owner && owner.hostname === hostname() && isAlive(owner.pid)) {
       if (record.state === 'rolling_back') {
         throw new MarshalError(
           'STATE_CONFLICT',
@@ -50,8 +42,15 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
       );
     }
     // Nobody executes the run: steps it left "running" were interrupted by whatever stopped it.
+    // The state goes first: the run's last span of work ends at its last event before it.
     const inFlight = await store.getSteps(runId, { states: ['running'] });
     await store.append([
+      {
+        type: 'run.state',
+        runId,
+        at: Date.now(),
+        data: { state: 'cancelled', note: cancelledByNote(identity().actor) },
+      },
       ...inFlight.map(
         (s): NewEvent => ({
           type: 'step.interrupted',
@@ -61,12 +60,6 @@ export async function run(globals: GlobalOptions, ref: string): Promise<number> 
           data: { attempt: s.attempts },
         }),
       ),
-      {
-        type: 'run.state',
-        runId,
-        at: Date.now(),
-        data: { state: 'cancelled', note: `cancelled by ${identity().actor}` },
-      },
     ]);
     if (owner) await store.releaseLock(record.environment, runId);
     if (globals.json) printJson({ runId, state: 'cancelled' });

@@ -1,6 +1,7 @@
 import { checkEnvironment, openExistingStore } from '../context.js';
 import { type GlobalOptions, print, printJson, table } from '../output.js';
-import { duration, stateText, versionsText } from '../render/run.js';
+import { stateText, versionsText } from '../render/run.js';
+import { type RunTime, readRunTime, timeFields, tookText } from '../render/took.js';
 
 export async function run(
   globals: GlobalOptions,
@@ -16,9 +17,11 @@ export async function run(
   }
   try {
     const runs = await store.listRuns({ ...(environment ? { environment } : {}), limit: flags.limit });
+    // Working time: a run killed and resumed later did not take the time it lay dead.
+    const times = await Promise.all(runs.map((r) => readRunTime(store, r)));
     if (globals.json) {
       printJson({
-        runs: runs.map((r) => ({
+        runs: runs.map((r, i) => ({
           id: r.id,
           environment: r.environment,
           kind: r.kind,
@@ -28,6 +31,7 @@ export async function run(
           configDigest: r.configDigest,
           createdAt: r.createdAt,
           endedAt: r.endedAt,
+          ...timeFields(times[i] as RunTime),
           versions: r.changes,
           error: r.error,
         })),
@@ -38,13 +42,13 @@ export async function run(
       print('no runs yet');
       return 0;
     }
-    const rows = runs.map((r) => [
+    const rows = runs.map((r, i) => [
       `#${r.id}`,
       new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
       r.environment,
       r.kind,
       stateText(r.state),
-      duration(r),
+      tookText(times[i] as RunTime),
       r.actor,
       versionsText(r.changes),
     ]);

@@ -3,6 +3,7 @@ import type { Measurement } from '../../model/traffic.js';
 import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 import { planSteps, renderRun } from '../render/run.js';
+import { readRunTime, timeFields } from '../render/took.js';
 
 export async function run(globals: GlobalOptions, ref: string, flags: { all: boolean }): Promise<number> {
   const parsed = parseRunRef(ref);
@@ -21,8 +22,9 @@ export async function run(globals: GlobalOptions, ref: string, flags: { all: boo
       list.push(event.data.measurement);
       measurements[event.stepId] = list;
     }
-    if (globals.json) printJson({ run: record, steps, measurements });
-    else print(renderRun(record, steps, measurements, flags.all));
+    const time = await readRunTime(store, record);
+    if (globals.json) printJson({ run: { ...record, ...timeFields(time) }, steps, measurements });
+    else print(renderRun(record, steps, measurements, flags.all, time));
     return 0;
   } finally {
     await store.close();

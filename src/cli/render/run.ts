@@ -12,6 +12,7 @@ import {
 } from '../../model/run.js';
 import type { Measurement } from '../../model/traffic.js';
 import { color, table } from '../output.js';
+import { type RunTime, runTime, tookText } from './took.js';
 
 export function stateText(state: RunState | StepRecord['state']): string {
   switch (state) {
@@ -45,10 +46,6 @@ export function versionsText(changes: readonly ServiceChange[], limit = 6): stri
   const shown = changes.slice(0, limit).map((c) => `${c.service} ${c.from ?? 'new'}→${c.to}`);
   const more = changes.length - shown.length;
   return `${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
-}
-
-export function duration(run: Pick<RunRecord, 'createdAt' | 'endedAt'>): string {
-  return formatDuration((run.endedAt ?? Date.now()) - run.createdAt);
 }
 
 /** Every step the plan has, in plan order, with its stored state (pending when never started). */
@@ -174,6 +171,7 @@ export function renderRun(
   steps: readonly StepRecord[],
   measurements: Readonly<Record<string, Measurement[]>> = {},
   all = false,
+  time: RunTime = runTime(run, []),
 ): string {
   const lines = [
     `${color.bold(`Run #${run.id}`)}  ${run.kind} to ${run.environment}  ${stateText(run.state)}`,
@@ -182,7 +180,7 @@ export function renderRun(
       ['  reason', run.reason ?? '—'],
       ['  config', run.configDigest.slice(0, 12)],
       ['  created', new Date(run.createdAt).toISOString()],
-      ['  took', run.endedAt === null ? `${duration(run)} so far` : duration(run)],
+      ['  took', tookText(time)],
       ['  versions', versionsText(changesOf(run.plan))],
       ...(run.error ? [['  outcome', color.red(run.error.message)]] : []),
     ]),
@@ -222,10 +220,11 @@ export function renderOutcome(
   run: RunSummary,
   counts: Partial<Record<StepRecord['state'], number>>,
   steps: readonly StepRecord[],
+  time: RunTime = runTime(run, []),
 ): string {
   const total = Object.values(counts).reduce((n, c) => n + c, 0);
   const lines = [
-    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${duration(run)} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`,
+    `${color.bold(`Run #${run.id}`)} ${stateText(run.state)} in ${tookText(time)} — ${run.kind} of ${run.environment}: ${versionsText(run.changes)}`,
     color.dim(`  ${counts.succeeded ?? 0} of ${total} steps succeeded`),
   ];
   const failed = steps.filter((s) => s.state === 'failed');
@@ -252,7 +251,10 @@ export function renderOutcome(
   if (restored.size > 0) lines.push(`  rolled back: ${[...restored].join(', ')}`);
   if (run.state === 'failed' && run.error)
     lines.push(color.yellow('  targets were left as they failed (--no-rollback)'));
-  if (run.state === 'cancelled') lines.push(`  resumable: marshal resume ${run.id}`);
+  if (run.state === 'cancelled') {
+    if (run.error) lines.push(color.yellow(`  ${run.error.message}`));
+    lines.push(`  resumable: marshal resume ${run.id}`);
+  }
   if (run.state !== 'succeeded')
     lines.push(
       color.dim(

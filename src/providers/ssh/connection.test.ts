@@ -8,6 +8,7 @@ import type { Action, TargetContext } from '../../model/provider.js';
 import { recordingIO, removeDir, tempDir } from '../../testing/provider-testkit.js';
 import { type SshdHosts, startSshdHosts } from '../../testing/sshd-hosts.js';
 import { sshTargetContext } from '../../testing/sshd-targets.js';
+import { CLOSE_GRACE_MS } from './connection.js';
 import { SshProvider } from './provider.js';
 
 let sshd: SshdHosts;
@@ -139,6 +140,22 @@ describe('ssh connections', () => {
     await sshd.restart('host3');
     expect(await run(provider, target)).toEqual(['hi', host.user]);
     expect(provider.connectionsOpened(provider.hostKey(target.host))).toBe(2);
+  });
+
+  it('closes its connections to a host that stopped answering, direct or through a jump host, within a bound', async () => {
+    const direct = newProvider();
+    const tunnelled = newProvider();
+    await run(direct, sshTargetContext(sshd, 'host2', { root: 'deploy' }));
+    await run(tunnelled, sshTargetContext(sshd, 'host2', { jump: 'host1', root: 'deploy' }));
+    // A hung VM: the connection stays open and the kernel acknowledges, but nothing answers.
+    sshd.freeze('host2');
+    try {
+      const started = performance.now();
+      await Promise.all([direct.close(), tunnelled.close()]);
+      expect(performance.now() - started).toBeLessThan(CLOSE_GRACE_MS + 4000);
+    } finally {
+      sshd.thaw('host2');
+    }
   });
 
   it('refuses a host whose key changed, without retry', async () => {

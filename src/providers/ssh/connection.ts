@@ -115,15 +115,34 @@ export class SshConnection {
     this.waiting.shift()?.();
   }
 
-  /** Ends the connection and waits (briefly) until it is closed. */
+  /**
+   * Ends the connection: says goodbye, and destroys the socket when the host has not closed its
+   * side within CLOSE_GRACE_MS. A host that stopped answering (a hung VM: its TCP stack still
+   * acknowledges, nothing else does) never finishes the close, and the socket would sit in
+   * FIN-WAIT-2 — keeping the CLI alive after its run ended — until the host wakes up.
+   */
   async end(): Promise<void> {
     if (!this.isOpen) return;
     this.client.end();
-    const timer = setTimeout(() => this.client.destroy(), 1000);
+    const timer = setTimeout(() => this.destroySocket(), CLOSE_GRACE_MS);
     await this.closed;
     clearTimeout(timer);
   }
+
+  /**
+   * ssh2's `destroy()` does nothing once `end()` has run (it only destroys a writable socket, and
+   * an ended one is not), so the socket — TCP, or the channel of a tunnel through a jump host —
+   * is destroyed directly. Its 'close' closes the client (ssh2 1.x keeps it as `_sock`).
+   */
+  private destroySocket(): void {
+    const sock = (this.client as unknown as { _sock?: { destroy?: () => void } })._sock;
+    if (typeof sock?.destroy === 'function') sock.destroy();
+    else this.client.destroy();
+  }
 }
+
+/** How long a closing connection waits for the host's side of the close (a live host: a few ms). */
+export const CLOSE_GRACE_MS = 1000;
 
 function once(fn: () => void): () => void {
   let done = false;

@@ -3,7 +3,7 @@
  * IMMEDIATE transaction, so check-then-take is atomic across processes.
  */
 import type { LockHolder, LockInfo, LockResult } from '../../model/store.js';
-import { mayTakeLock } from '../projection.js';
+import { mayTakeLock, type PidAlive } from '../projection.js';
 import { type LockRow, type Statements, toLock } from './rows.js';
 
 const SELECT_LOCK_SQL =
@@ -23,7 +23,7 @@ export function acquireLock(
   leaseMs: number,
   now: number,
   hostname: string,
-  pidAlive: (pid: number) => boolean,
+  pidAlive: PidAlive,
 ): LockResult {
   const current = getLock(sql, environment);
   if (current && !mayTakeLock(current, holder, now, hostname, pidAlive)) {

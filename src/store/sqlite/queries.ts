@@ -1,6 +1,7 @@
 /** The read side of the SQLite store: plain queries over the projections and the log. */
 import type {
   RunRecord,
+  RunSpan,
   RunSummary,
   StepRecord,
   StepState,
@@ -15,6 +16,7 @@ import {
   PHASE_HISTORY_RUNS,
   PHASE_SAMPLES_PER_SERVICE,
 } from '../projection.js';
+import { runSpans, type SpanMark } from '../spans.js';
 import {
   type EventRow,
   type LogRow,
@@ -81,6 +83,26 @@ export function getSteps(sql: Statements, runId: number, states?: StepState[]): 
     )
     .all(...params)
     .map(toStep);
+}
+
+/**
+ * Run-level events, read through the partial index events_run_state (schema 3): a run of 200,000
+ * targets has a million events and a handful of these.
+ */
+const SPAN_MARKS_SQL = `SELECT seq, at, type, data ->> '$.state' AS state, data ->> '$.note' AS note
+  FROM events WHERE run_id = ? AND type IN ('run.created', 'run.state') ORDER BY seq`;
+
+/** The run's spans (RunSpan): its marks, and the time of its last event before each that needs it. */
+export function getRunSpans(sql: Statements, runId: number): RunSpan[] {
+  const marks = sql.get<SpanMark>(SPAN_MARKS_SQL).all(runId);
+  if (marks.length === 0) return [];
+  const before = sql.get<{ at: number }>(
+    'SELECT at FROM events WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+  );
+  const last = sql.get<{ at: number }>('SELECT at FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1');
+  return runSpans(marks, (seq) =>
+    seq === undefined ? (last.get(runId)?.at ?? 0) : (before.get(runId, seq)?.at ?? 0),
+  );
 }
 
 export function countSteps(sql: Statements, runId: number): Partial<Record<StepState, number>> {

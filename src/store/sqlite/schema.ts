@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MarshalError } from '../../model/errors.js';
+import { storeFailure } from './failure.js';
 import { sqliteAddon } from './native.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -115,15 +116,16 @@ export const MIGRATIONS: readonly string[] = [
       FROM run_plans p, json_each(p.plan, '$.services') s WHERE p.run_id = runs.id), '[]'),
     unchanged = COALESCE((SELECT json(p.plan -> '$.unchanged') FROM run_plans p WHERE p.run_id = runs.id), '[]');
   `,
+  // 3: a run's own events (created, its states), from which its working time is derived
+  // (getRunSpans), found without reading its step events: a handful among up to a million.
+  `
+  CREATE INDEX events_run_state ON events (run_id, seq) WHERE type IN ('run.created', 'run.state');
+  `,
 ];
 
 export interface OpenOptions {
   /** Open without writing anything; the schema must already be current. */
   readonly?: boolean;
-}
-
-function storeError(path: string, message: string, cause?: unknown): MarshalError {
-  return new MarshalError('STORE_ERROR', `store ${path}: ${message}`, cause === undefined ? {} : { cause });
 }
 
 /** Opens (creating it and its directory unless read-only) and migrates a store file. */
@@ -140,7 +142,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
       ...(addon ? { nativeBinding: addon } : {}),
     });
   } catch (err) {
-    throw storeError(path, `cannot open: ${(err as Error).message}`, err);
+    throw storeFailure(path, err, 'cannot open');
   }
   try {
     db.pragma('busy_timeout = 5000');
@@ -157,7 +159,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   } catch (err) {
     db.close();
     if (err instanceof MarshalError) throw err;
-    throw storeError(path, (err as Error).message, err);
+    throw storeFailure(path, err);
   }
 }
 

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NewRun } from '../../model/store.js';
+import { isAlive } from '../../providers/process.js';
 import { runStoreContract, storeTestPlan, storeTestService } from '../../testing/store-contract.js';
 import { planToJson } from '../plan-json.js';
 import { MIGRATIONS } from './schema.js';
@@ -35,7 +36,7 @@ function raw<T>(path: string, fn: (db: Database.Database) => T): T {
 runStoreContract('sqlite', async () => {
   const dir = tempDir();
   const path = join(dir, 'state.db');
-  const store = SqliteStore.open(path);
+  const store = SqliteStore.open(path, { pidAlive: isAlive });
   return {
     store,
     cleanup: async () => {

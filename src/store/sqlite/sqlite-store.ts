@@ -13,6 +13,7 @@ import type {
   LogLine,
   NewEvent,
   RunRecord,
+  RunSpan,
   RunSummary,
   StepRecord,
   StepState,
@@ -32,7 +33,8 @@ import type {
   RunStore,
 } from '../../model/store.js';
 import { planToJson } from '../plan-json.js';
-import { createdEvent, createdRun, isPidAlive, lockLost } from '../projection.js';
+import { createdEvent, createdRun, LEASE_ONLY, lockLost, type PidAlive } from '../projection.js';
+import { storeFailure } from './failure.js';
 import * as locks from './locks.js';
 import * as queries from './queries.js';
 import { Statements } from './rows.js';
@@ -40,6 +42,14 @@ import { type OpenOptions, openDatabase } from './schema.js';
 import * as targetQueries from './target-queries.js';
 import { WalSync } from './wal-sync.js';
 import { EventWriter } from './writer.js';
+
+export interface SqliteStoreOptions extends OpenOptions {
+  /**
+   * Whether a lock holder's pid is alive on this host (the CLI passes providers/process.ts
+   * `isAlive`); without it a dead holder's lock is freed only when its lease expires.
+   */
+  pidAlive?: PidAlive;
+}
 
 /** The RunStore over one SQLite file; open it with {@link SqliteStore.open} (or `openStore`). */
 export class SqliteStore implements RunStore {
@@ -52,6 +62,7 @@ export class SqliteStore implements RunStore {
     /** Absolute path of the database file. */
     readonly path: string,
     private readonly db: Database.Database,
+    private readonly pidAlive: PidAlive,
   ) {
     this.sql = new Statements(db);
     this.writer = new EventWriter(this.sql);
@@ -59,20 +70,17 @@ export class SqliteStore implements RunStore {
   }
 
   /** Opens (creating and migrating unless read-only) the store at `path`. */
-  static open(path: string, options: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(path, openDatabase(path, options));
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    return new SqliteStore(path, openDatabase(path, options), options.pidAlive ?? LEASE_ONLY);
   }
 
-  /** Runs `fn` now; its errors become rejected promises, SQLite's as STORE_ERROR. */
+  /** Runs `fn` now; its errors become rejected promises, SQLite's as STORE_ERROR naming the cause (failure.ts). */
   private call<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
     } catch (err) {
       if (err instanceof MarshalError) return Promise.reject(err);
-      const message = err instanceof Error ? err.message : String(err);
-      return Promise.reject(
-        new MarshalError('STORE_ERROR', `store ${this.path}: ${message}`, { cause: err }),
-      );
+      return Promise.reject(storeFailure(this.path, err));
     }
   }
 
@@ -91,9 +99,7 @@ export class SqliteStore implements RunStore {
     try {
       await this.wal.sync();
     } catch (err) {
-      throw new MarshalError('STORE_ERROR', `store ${this.path}: cannot sync: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw storeFailure(this.path, err, 'cannot sync');
     }
     return result;
   }
@@ -140,6 +146,10 @@ export class SqliteStore implements RunStore {
     return this.call(() => queries.getSteps(this.sql, runId, query.states));
   }
 
+  getRunSpans(runId: number): Promise<RunSpan[]> {
+    return this.call(() => queries.getRunSpans(this.sql, runId));
+  }
+
   countSteps(runId: number): Promise<Partial<Record<StepState, number>>> {
     return this.call(() => queries.countSteps(this.sql, runId));
   }
@@ -178,7 +188,7 @@ export class SqliteStore implements RunStore {
 
   acquireLock(environment: string, holder: LockHolder, leaseMs: number, now: number): Promise<LockResult> {
     return this.write(() =>
-      locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, isPidAlive),
+      locks.acquireLock(this.sql, environment, holder, leaseMs, now, this.host, this.pidAlive),
     );
   }
 
