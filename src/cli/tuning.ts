@@ -15,6 +15,7 @@
  * run keeps: ~240 MB.
  */
 import { createRequire } from 'node:module';
+import { collectGarbage } from '../model/heap.js';
 import type { Plan } from '../model/plan.js';
 
 const LARGE_RUN_STEPS = 500;
@@ -36,17 +37,6 @@ export function tuneForRun(plan: Plan): boolean {
   const require = createRequire(import.meta.url);
   const v8 = require('node:v8') as typeof import('node:v8');
   v8.setFlagsFromString('--interrupt-budget=1000000');
-  if (steps >= COLLECT_AFTER_PLANNING_STEPS) collectGarbage(v8, require);
+  if (steps >= COLLECT_AFTER_PLANNING_STEPS) collectGarbage();
   return true;
-}
-
-/** A full collection now; `gc` is exposed to a fresh context once the flag is set. */
-function collectGarbage(v8: typeof import('node:v8'), require: NodeJS.Require): void {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const vm = require('node:vm') as typeof import('node:vm');
-    (vm.runInNewContext('gc') as () => void)();
-  } catch {
-    // Only an optimisation: the run goes on with V8's own schedule.
-  }
 }

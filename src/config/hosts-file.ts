@@ -14,9 +14,10 @@ import { readSource } from './yaml-source.js';
 export function expandHostsFiles(
   config: Config,
   locator: Locator,
-): { problems: ConfigProblem[]; files: string[] } {
+): { problems: ConfigProblem[]; files: string[]; size: number } {
   const problems: ConfigProblem[] = [];
   const files: string[] = [];
+  let size = 0;
   for (const [envName, env] of Object.entries(config.environments)) {
     for (const [groupName, group] of Object.entries(env.groups)) {
       if (group.hostsFile === undefined) continue;
@@ -32,6 +33,7 @@ export function expandHostsFiles(
         continue;
       }
       files.push(file);
+      size += source.size;
       problems.push(...source.syntaxProblems);
       if (source.syntaxProblems.length > 0) continue;
       const parsed = HostList.safeParse(source.data);
@@ -39,5 +41,5 @@ export function expandHostsFiles(
       else problems.push(...zodProblems(source, HostList, parsed.error, source.data));
     }
   }
-  return { problems, files };
+  return { problems, files, size };
 }

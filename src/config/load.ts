@@ -6,6 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { MarshalError } from '../model/errors.js';
+import { collectGarbage } from '../model/heap.js';
 import type { ConfigProblem, Project } from '../model/project.js';
 import { type Config, IncludedFile, ProjectFile } from '../model/schema.js';
 import { semanticProblems } from './checks.js';
@@ -14,10 +15,11 @@ import { configDigest } from './digest.js';
 import { expandHostsFiles } from './hosts-file.js';
 import { readIncludes } from './includes.js';
 import { zodProblems } from './issues.js';
+import { problemAt } from './locate.js';
 import { Locator, type Section } from './locator.js';
 import { displayPath, sortProblems } from './problems.js';
 import { templateProblems } from './templates-check.js';
-import { problemAt, readSource, type SourceFile } from './yaml-source.js';
+import { readSource, type SourceFile } from './yaml-source.js';
 
 type IncludedConfig = Pick<Config, 'services' | 'environments'>;
 
@@ -36,6 +38,7 @@ export function loadProject(file: string): Project {
   const included = root.data === undefined ? { sources: [], problems: [] } : readIncludes(root);
   problems.push(...included.problems);
   const sources = [root, ...included.sources];
+  afterParsing(sources.reduce((n, s) => n + s.size, 0));
   const files = sources.map((s) => s.file);
   const locator = new Locator(root);
 
@@ -62,6 +65,7 @@ export function loadProject(file: string): Project {
     const hostFiles = expandHostsFiles(config, locator);
     problems.push(...hostFiles.problems);
     files.push(...hostFiles.files);
+    afterParsing(hostFiles.size);
     const serviceDirs: Record<string, string> = {};
     for (const name of Object.keys(config.services))
       serviceDirs[name] = locator.sourceOf(['services', name]).dir;
@@ -88,6 +92,18 @@ export function loadProject(file: string): Project {
   throw new MarshalError('CONFIG_INVALID', `${count} in ${displayPath(configFile)}`, {
     details: { problems: sorted },
   });
+}
+
+/**
+ * YAML of a million characters (~35,000 one-line services) leaves ~100 MB of syntax tree behind
+ * as garbage, collected now: V8 would otherwise let the checks fill as much again before its
+ * next collection, and mark the garbage while they run (60,000 services: peak RSS ~330 → ~265 MB
+ * with the document let go as well, and the checks ~1.7× faster).
+ */
+const COLLECT_AFTER_PARSING = 1_000_000;
+
+function afterParsing(size: number): void {
+  if (size >= COLLECT_AFTER_PARSING) collectGarbage();
 }
 
 function readRoot(given: string, configFile: string): SourceFile {

@@ -1,36 +1,38 @@
 /**
- * One parsed YAML file with its positions. Validation works on plain data;
- * this module maps a config path such as `['services', 'api', 'needs', 1]`
- * back to a line and column, so every problem can name where it is.
+ * One parsed YAML file. Validation works on plain data; problems are placed
+ * by mapping a config path such as `['services', 'api', 'needs', 1]` back to
+ * a line and column (./locate.ts), so every problem can name where it is.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  type Document,
-  isAlias,
-  isCollection,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-} from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigProblem } from '../model/project.js';
 import { duplicateKeys } from './unique-keys.js';
 
 /** A path into the config: map keys and list indexes. */
 export type ConfigPath = readonly (string | number)[];
 
+/** The parsed document with the positions of its nodes. */
+export interface Positions {
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
 /** A parsed file. `data` is undefined when the YAML itself is broken. */
 export interface SourceFile {
   /** Absolute path. */
   file: string;
   dir: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
+  /** Length of the text, in characters. */
+  size: number;
   data: unknown;
   syntaxProblems: ConfigProblem[];
+  /**
+   * The document with positions, to place problems. A valid file's document is not kept (its
+   * nodes take several times the memory of the data: ~50 MB for 60,000 one-line services) but
+   * parsed again the first time a problem in that file needs placing.
+   */
+  positions(): Positions;
 }
 
 /** Options for {@link problemAt}. */
@@ -57,8 +59,7 @@ export function readSource(file: string): SourceFile {
   return parseSource(file, readFileSync(file, 'utf8'));
 }
 
-/** Parses YAML text as the file `file` (absolute). */
-export function parseSource(file: string, text: string): SourceFile {
+function parse(text: string): Positions {
   const lines = new LineCounter();
   // Merge keys (`<<: *base`) are common in deployment files, so they are allowed. Duplicate keys
   // are found by duplicateKeys, in linear time: the library's own check compares each key with
@@ -69,7 +70,24 @@ export function parseSource(file: string, text: string): SourceFile {
     merge: true,
     uniqueKeys: false,
   });
-  const source: SourceFile = { file, dir: dirname(file), doc, lines, data: undefined, syntaxProblems: [] };
+  return { doc, lines };
+}
+
+/** Parses YAML text as the file `file` (absolute). */
+export function parseSource(file: string, text: string): SourceFile {
+  let positions: Positions | undefined = parse(text);
+  const { doc, lines } = positions;
+  const source: SourceFile = {
+    file,
+    dir: dirname(file),
+    size: text.length,
+    data: undefined,
+    syntaxProblems: [],
+    positions: () => {
+      positions ??= parse(text);
+      return positions;
+    },
+  };
   const at = (offset: number, path: ConfigPath, message: string) => {
     const { line, col } = lines.linePos(offset);
     source.syntaxProblems.push({ file, line, column: col, path: formatPath(path), message });
@@ -88,100 +106,24 @@ export function parseSource(file: string, text: string): SourceFile {
       `duplicate key "${path[path.length - 1]}": a key may appear only once in a map`,
     );
   }
-  // An empty file is an empty map: it then gets the useful "no services" problems.
-  if (source.syntaxProblems.length === 0) {
-    try {
-      source.data = doc.toJS() ?? {};
-    } catch (err) {
-      // toJS refuses documents that expand aliases excessively (a "billion laughs" file).
-      source.syntaxProblems.push({
-        file,
-        line: 1,
-        column: 1,
-        path: '',
-        message: `invalid YAML: ${(err as Error).message}`,
-      });
-    }
+  if (source.syntaxProblems.length > 0) return source;
+  try {
+    // An empty file is an empty map: it then gets the useful "no services" problems.
+    source.data = doc.toJS() ?? {};
+  } catch (err) {
+    // toJS refuses documents that expand aliases excessively (a "billion laughs" file).
+    source.syntaxProblems.push({
+      file,
+      line: 1,
+      column: 1,
+      path: '',
+      message: `invalid YAML: ${(err as Error).message}`,
+    });
+    return source;
   }
+  // Valid YAML: the nodes go (the data is all checks need), and come back if a problem is placed.
+  positions = undefined;
   return source;
-}
-
-interface Found {
-  /** The deepest node reached. */
-  node: Node | undefined;
-  /** The map key through which `node` was reached, if it was reached through one. */
-  keyNode: Node | undefined;
-  /** Whether the whole path exists. */
-  complete: boolean;
-}
-
-function resolve(doc: Document.Parsed, node: unknown): unknown {
-  return isAlias(node) ? node.resolve(doc) : node;
-}
-
-function find(doc: Document.Parsed, path: ConfigPath): Found {
-  let node: unknown = doc.contents;
-  let keyNode: Node | undefined;
-  for (const segment of path) {
-    const current = resolve(doc, node);
-    if (isMap(current)) {
-      const pair = current.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (pair === undefined) return { node: current, keyNode, complete: false };
-      keyNode = pair.key as Node;
-      node = pair.value ?? undefined;
-      // `key:` with nothing after it: the key is the only place to point at.
-      if (node === undefined) return { node: keyNode, keyNode, complete: true };
-    } else if (isSeq(current) && typeof segment === 'number' && segment < current.items.length) {
-      keyNode = undefined;
-      node = current.items[segment];
-    } else {
-      return { node: current as Node | undefined, keyNode, complete: false };
-    }
-  }
-  return { node: resolve(doc, node) as Node | undefined, keyNode, complete: true };
-}
-
-function startOf(node: Node | undefined): number | undefined {
-  return node?.range?.[0];
-}
-
-/** 1-based line and column of `path` in the file, or of its nearest existing parent. */
-export function locate(
-  source: SourceFile,
-  path: ConfigPath,
-  options: LocateOptions = {},
-): { line: number; column: number } {
-  const found = find(source.doc, path);
-  let offset: number | undefined;
-  if (found.complete) {
-    // A map or list is best named by its key (`health:`), a scalar by its value.
-    const valueIsEmpty = isScalar(found.node) && found.node.value === null && found.node.source === '';
-    const atKey = options.key || valueIsEmpty || isCollection(found.node);
-    offset = atKey ? (startOf(found.keyNode) ?? startOf(found.node)) : startOf(found.node);
-  } else {
-    // A missing key: the key that names its parent reads better than the parent's first child.
-    offset = startOf(found.keyNode) ?? startOf(found.node);
-  }
-  if (offset === undefined) return { line: 1, column: 1 };
-  const { line, col } = source.lines.linePos(offset);
-  return { line, column: col };
-}
-
-/** A problem located in `source`. */
-export function problemAt(
-  source: SourceFile,
-  path: ConfigPath,
-  message: string,
-  options: LocateOptions = {},
-): ConfigProblem {
-  const { line, column } = locate(source, path, options);
-  return { file: source.file, line, column, path: formatPath(path), message };
-}
-
-/** The text of a scalar as written (e.g. `1.10`), used to suggest quoting. */
-export function scalarText(source: SourceFile, path: ConfigPath): string | undefined {
-  const found = find(source.doc, path);
-  return found.complete && isScalar(found.node) ? found.node.source : undefined;
 }
 
 /** The path of the deepest node at `offset` (used to place YAML errors). */
