@@ -66,15 +66,12 @@ export function loadProject(file: string): Project {
     problems.push(...hostFiles.problems);
     files.push(...hostFiles.files);
     afterParsing(hostFiles.size);
+    const services = Object.entries(config.services);
     const serviceDirs: Record<string, string> = {};
-    for (const name of Object.keys(config.services))
-      serviceDirs[name] = locator.sourceOf(['services', name]).dir;
+    for (const [name] of services) serviceDirs[name] = locator.sourceOf(['services', name]).dir;
     if (problems.length === 0) {
-      problems.push(
-        ...semanticProblems({ config, locator, serviceDirs }),
-        ...templateProblems(config, locator),
-        ...deliveryProblems(config, locator),
-      );
+      const ctx = { config, locator, serviceDirs, services };
+      problems.push(...semanticProblems(ctx), ...templateProblems(ctx), ...deliveryProblems(ctx));
     }
     if (problems.length === 0) {
       return {
