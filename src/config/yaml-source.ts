@@ -43,6 +43,9 @@ export interface LocateOptions {
 
 const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
 
+/** `---` then more: said in Marshal's words, the library's own message names its API (`parseAllDocuments()`). */
+const SECOND_DOCUMENT = 'a config file holds one YAML document; found a second one starting here';
+
 /** `services.api.needs[1]`; keys that are not plain words are quoted: `services["api.v2"]`. */
 export function formatPath(path: ConfigPath): string {
   let out = '';
@@ -96,7 +99,8 @@ export function parseSource(file: string, text: string): SourceFile {
     // Indentation errors point at the start of the line; the offending key is more useful.
     let offset = error.pos[0];
     while (text[offset] === ' ' || text[offset] === '\t') offset++;
-    at(offset, pathAt(doc, offset), `invalid YAML: ${firstLine(error.message)}`);
+    if (error.code === 'MULTIPLE_DOCS') at(offset, [], SECOND_DOCUMENT);
+    else at(offset, pathAt(doc, offset), `invalid YAML: ${firstLine(error.message)}`);
   }
   const duplicates = duplicateKeys(doc);
   for (const { path, key } of duplicates) {
