@@ -5,6 +5,7 @@
  * located in that file. After loading, the group carries the hosts inline.
  */
 import { resolve } from 'node:path';
+import { append } from '../model/arrays.js';
 import type { ConfigProblem } from '../model/project.js';
 import { type Config, HostList } from '../model/schema.js';
 import { zodProblems } from './issues.js';
@@ -34,11 +35,11 @@ export function expandHostsFiles(
       }
       files.push(file);
       size += source.size;
-      problems.push(...source.syntaxProblems);
+      append(problems, source.syntaxProblems);
       if (source.syntaxProblems.length > 0) continue;
       const parsed = HostList.safeParse(source.data);
       if (parsed.success) group.hosts = parsed.data;
-      else problems.push(...zodProblems(source, HostList, parsed.error, source.data));
+      else append(problems, zodProblems(source, HostList, parsed.error, source.data));
     }
   }
   return { problems, files, size };

@@ -5,6 +5,7 @@
  * would mostly repeat the schema's complaints in other words.
  */
 import { dirname, resolve } from 'node:path';
+import { append } from '../model/arrays.js';
 import { MarshalError } from '../model/errors.js';
 import { collectGarbage } from '../model/heap.js';
 import type { ConfigProblem, Project } from '../model/project.js';
@@ -36,7 +37,7 @@ export function loadProject(file: string): Project {
   const root = readRoot(file, configFile);
   const problems: ConfigProblem[] = [...root.syntaxProblems];
   const included = root.data === undefined ? { sources: [], problems: [] } : readIncludes(root);
-  problems.push(...included.problems);
+  append(problems, included.problems);
   const sources = [root, ...included.sources];
   afterParsing(sources.reduce((n, s) => n + s.size, 0));
   const files = sources.map((s) => s.file);
@@ -46,32 +47,34 @@ export function loadProject(file: string): Project {
   if (root.data !== undefined) {
     const parsed = ProjectFile.safeParse(root.data);
     if (parsed.success) rootConfig = parsed.data;
-    else problems.push(...zodProblems(root, ProjectFile, parsed.error, root.data));
+    else append(problems, zodProblems(root, ProjectFile, parsed.error, root.data));
   }
   const includedConfigs: { source: SourceFile; config: IncludedConfig }[] = [];
   for (const source of included.sources) {
-    problems.push(...source.syntaxProblems);
+    append(problems, source.syntaxProblems);
     if (source.data === undefined) continue;
     const { data, rootOnly } = withoutRootOnlyKeys(source);
-    problems.push(...rootOnly);
+    append(problems, rootOnly);
     const parsed = IncludedFile.safeParse(data);
     if (parsed.success) includedConfigs.push({ source, config: parsed.data });
-    else problems.push(...zodProblems(source, IncludedFile, parsed.error, data));
+    else append(problems, zodProblems(source, IncludedFile, parsed.error, data));
   }
-  problems.push(...claimNames(sources, locator));
+  append(problems, claimNames(sources, locator));
 
   if (problems.length === 0 && rootConfig !== undefined) {
     const config = merge(rootConfig, includedConfigs);
     const hostFiles = expandHostsFiles(config, locator);
-    problems.push(...hostFiles.problems);
-    files.push(...hostFiles.files);
+    append(problems, hostFiles.problems);
+    append(files, hostFiles.files);
     afterParsing(hostFiles.size);
     const services = Object.entries(config.services);
     const serviceDirs: Record<string, string> = {};
     for (const [name] of services) serviceDirs[name] = locator.sourceOf(['services', name]).dir;
     if (problems.length === 0) {
       const ctx = { config, locator, serviceDirs, services };
-      problems.push(...semanticProblems(ctx), ...templateProblems(ctx), ...deliveryProblems(ctx));
+      append(problems, semanticProblems(ctx));
+      append(problems, templateProblems(ctx));
+      append(problems, deliveryProblems(ctx));
     }
     if (problems.length === 0) {
       return {

@@ -212,8 +212,8 @@ export async function executeRun(
       const skipped = failed || !unfinished ? skippedEvents(graph, result.outcomes, runId, clock.now()) : [];
       // A success commits its skips with the final state, in one batch (nothing acts on a skip);
       // a failure needs every outcome stored before it reads the steps to describe itself.
-      if (failed) await journal.record(...skipped);
-      else journal.enqueue(...skipped);
+      if (failed) await journal.recordAll(skipped);
+      else journal.enqueueAll(skipped);
       if (!failed && !unfinished) {
         const tolerated = budget.tolerated();
         const note =
@@ -284,7 +284,7 @@ async function rollBack(
     // Keep restoring what does not depend on a failed rollback step.
     stopsWalk: () => false,
   });
-  await journal.record(...skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
+  await journal.recordAll(skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
   if (result.outcomes.every((o) => o === 'ok')) {
     await state('rolled_back', failure);
     return { runId, state: 'rolled_back', error: failure ?? null };
