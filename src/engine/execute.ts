@@ -21,6 +21,7 @@ import {
   type TouchedTargets,
 } from '../plan/index.js';
 import { FailureBudget } from './budget.js';
+import { endOnBug } from './internal-error.js';
 import { Journal, type RunObserver } from './journal.js';
 import { createVisitor } from './step.js';
 
@@ -247,6 +248,8 @@ export async function executeRun(
       await state('rolling_back', failure);
     }
     return await rollBack(deps, runId, plan, journal, state, failure ?? run.error ?? undefined);
+  } catch (error) {
+    throw await endOnBug(error, runId, state);
   } finally {
     await journal.close();
   }
