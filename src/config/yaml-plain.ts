@@ -31,9 +31,12 @@ interface Line {
 
 /** Characters that may not start a plain scalar (YAML's indicators), nor a key here. */
 const INDICATOR = new Set([...'-?:,[]{}#&*!|>\'"%@`']);
-/** Control characters, and line breaks other than \n: the library's business. */
+/**
+ * Control characters, line breaks other than \n, and whitespace other than the space (tabs, no-break
+ * spaces: YAML trims only spaces and tabs, JavaScript's trim all of them): the library's business.
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
-const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/;
+const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]|[^\S \n]/;
 
 const MAY_RESOLVE = new Set([...'~nNtTfF+-.0123456789']);
 
@@ -123,7 +126,8 @@ function flow(s: string, pos: number): [unknown, number] {
       p = skip(s, end);
     } else {
       const [key, afterKey] = flowItem(s, p);
-      if (typeof key !== 'string' || s[afterKey] !== ':' || s[afterKey + 1] !== ' ') bail();
+      if (typeof key !== 'string' || key.length > 1000 || s[afterKey] !== ':' || s[afterKey + 1] !== ' ')
+        bail();
       if (Object.hasOwn(map, key) || key === '__proto__' || key === '<<') bail();
       const [value, end] = flowItem(s, skip(s, afterKey + 1));
       map[key] = value;
