@@ -30,6 +30,34 @@ export function machine(cpus) {
 
 const s = (x) => `${x.toFixed(3)} s`;
 
+/** The `## Scale` section; `pass` says where its numbers come from when it is not the full pass. */
+function scaleSection(scale, pass) {
+  const lines = ['## Scale', ''];
+  if (pass) lines.push(pass, '');
+  lines.push('| measurement | result |', '| --- | --- |');
+  for (const [k, v] of Object.entries(scale)) lines.push(`| ${k} | ${v} |`);
+  lines.push(
+    '',
+    'Every event of the three event rows is durable (an fdatasync of the WAL) before its `append` returns.',
+    "With one writer that waits for each, the rate is one over the disk's fdatasync latency; writers in",
+    "flight together — a run's steps, each appending its own events in its own transaction — share each",
+    "fdatasync, and a run commits a step's outcome with the next start (group commit).",
+  );
+  return lines;
+}
+
+/**
+ * `text` (docs/benchmarks.md) with its Scale section replaced by this pass's: `--scale-only`
+ * measures only that section, and the others keep the numbers of the last full pass.
+ */
+export function replaceScaleSection(text, scale, pass) {
+  const start = text.indexOf('\n## Scale\n');
+  if (start === -1) throw new Error('docs/benchmarks.md has no Scale section to replace');
+  const next = text.indexOf('\n## ', start + 1);
+  const section = `${scaleSection(scale, pass).join('\n')}\n`;
+  return `${text.slice(0, start + 1)}${section}${next === -1 ? '' : text.slice(next)}`;
+}
+
 export function writeReport({ rows, startup, scale, fleet, runs, command, machine: m, write }) {
   const lines = [
     '# Benchmarks',
@@ -97,17 +125,7 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     if (tf && ms) lines.push(`${w}: Marshal is ${(tf.median / ms.median).toFixed(1)}× faster than Terraform.`);
   }
   if (ratio('W1-1000') !== undefined) lines.push(`W1-1000: ${ratio('W1-1000').toFixed(2)}× make.`);
-  if (scale) {
-    lines.push('', '## Scale', '', '| measurement | result |', '| --- | --- |');
-    for (const [k, v] of Object.entries(scale)) lines.push(`| ${k} | ${v} |`);
-    lines.push(
-      '',
-      'Every event of the three event rows is durable (an fdatasync of the WAL) before its `append` returns.',
-      'With one writer that waits for each, the rate is one over the disk\'s fdatasync latency; writers in',
-      'flight together — a run\'s steps, each appending its own events in its own transaction — share each',
-      'fdatasync, and a run commits a step\'s outcome with the next start (group commit).',
-    );
-  }
+  if (scale) lines.push('', ...scaleSection(scale));
   if (fleet) {
     lines.push(
       '',

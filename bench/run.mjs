@@ -3,14 +3,15 @@
 // to make. Writes docs/benchmarks.md unless --smoke or --no-write.
 //
 //   node bench/run.mjs [--runs 7] [--only W1-100,W2] [--no-terraform] [--no-scale] [--no-fleet] [--smoke] [--no-write]
+//   node bench/run.mjs --scale-only [--smoke] [--no-write]   (only the Scale section of docs/benchmarks.md)
 //
 // The fleet workload (50 sshd hosts, Marshal against ansible-playbook) runs when sshd and
 // ansible-playbook are installed and we are root.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { machine, median, writeReport } from './report.mjs';
+import { machine, median, replaceScaleSection, writeReport } from './report.mjs';
 import { fleetBenchmark } from './fleet.mjs';
 import { scaleBenchmarks } from './scale.mjs';
 import { generate, prepareArtifact, SMOKE, WORKLOADS } from './workloads.mjs';
@@ -123,6 +124,18 @@ function startupTime(env = {}, cmd = [process.execPath, join(root, 'bin', 'marsh
 
 mkdirSync(outDir, { recursive: true });
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+if (flag('scale-only')) {
+  // The Scale section alone, spliced into the report of the last full pass.
+  const scale = await scaleBenchmarks(root, outDir, { smoke });
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const pass = `Measured by \`node bench/run.mjs --scale-only\` (${when} UTC, at ${commit}; ${machine(cpus()).cpu}); the sections above are from the last full pass.`;
+  const doc = new URL('../docs/benchmarks.md', import.meta.url);
+  const text = replaceScaleSection(readFileSync(doc, 'utf8'), scale, pass);
+  if (!smoke && !flag('no-write')) writeFileSync(doc, text);
+  process.stdout.write(text);
+  process.exit(0);
+}
 const rows = workloads.flatMap(([name, w]) => benchWorkload(name, w));
 const startup = {
   median: startupTime(),

@@ -1,8 +1,10 @@
 // Scale benchmarks: planning 20 services × 10,000 hosts, a simulated run of it (the `simulate`
-// provider only waits), and the durable event throughput of the SQLite store.
+// provider only waits), simulated first deploys of one group of 200,000 hosts and of 1,000,000
+// targets, `validate` of 60,000 services, and the durable event throughput of the SQLite store.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from './report.mjs';
 
 function scaleProject(dir, services, hosts) {
   rmSync(dir, { recursive: true, force: true });
@@ -15,6 +17,36 @@ function scaleProject(dir, services, hosts) {
   lines.push(`environments:\n  bench:\n    groups:\n      fleet:\n        hosts: [${names}]`);
   writeFileSync(join(dir, 'marshal.yaml'), `${lines.join('\n')}\n`);
 }
+
+/**
+ * `count` services as a generated inventory writes them (~29 bytes each: 60,000 make 1.7 MB), in
+ * ten groups, every tenth needing the one before it: what `validate` reads and checks.
+ */
+function validateProject(dir, count) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const lines = ['defaults:\n  provider: simulate\nservices:'];
+  for (let s = 1; s <= count; s++) {
+    lines.push(`  s${s}:\n    group: pool${s % 10}${s % 10 === 0 ? `\n    needs: [s${s - 1}]` : ''}`);
+  }
+  lines.push('environments:\n  bench:\n    groups:');
+  for (let g = 0; g < 10; g++) lines.push(`      pool${g}:\n        hosts: [pool${g}-h1, pool${g}-h2]`);
+  const file = join(dir, 'marshal.yaml');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return statSync(file).size;
+}
+
+/** Median wall time and median peak RSS of `runs` runs, each after `prepare`. */
+function medianOf(runs, prepare, run) {
+  const samples = [];
+  for (let k = 0; k < runs; k++) {
+    prepare();
+    samples.push(run());
+  }
+  return { wall: median(samples.map((x) => x.wall)), rssMiB: median(samples.map((x) => x.rssMiB)) };
+}
+
+const timeAndRss = (m, digits = 1) => `${m.wall.toFixed(digits)} s, peak RSS ${m.rssMiB.toFixed(0)} MiB`;
 
 function measure(root, cwd, cmd) {
   const out = execFileSync('python3', [join(root, 'bench', 'measure.py'), cwd, ...cmd], { encoding: 'utf8' });
@@ -82,12 +114,39 @@ export async function scaleBenchmarks(root, outDir, { smoke }) {
   const perEvent = await throughput('events-1', 1, smoke ? 200 : 5_000);
   const perEventConcurrent = await throughput('events-1x16', 1, smoke ? 400 : 20_000, 16);
   const batched = await throughput('events-50', 50, smoke ? 1_000 : 50_000);
+  // Sizes where lists that grow with the config once overflowed the stack (a spread of 200,000
+  // targets) or took quadratic time (duplicate keys of 60,000 services): first deploys into an
+  // empty store, each run on its own; medians, as one run is at the mercy of the machine's load.
+  const runs = smoke ? 1 : 3;
+  const firstDeploy = (name, services, hostCount) => {
+    const at = join(outDir, name);
+    scaleProject(at, services, hostCount);
+    const result = medianOf(
+      runs,
+      () => rmSync(join(at, '.marshal'), { recursive: true, force: true }),
+      () => measure(root, at, [...cli, 'deploy', 'bench', '--version', 'v1', '-q']),
+    );
+    rmSync(at, { recursive: true, force: true });
+    return result;
+  };
+  const groupHosts = smoke ? 2_000 : 200_000;
+  const oneGroup = firstDeploy('one-group', 1, groupHosts);
+  const [wideServices, wideHosts] = smoke ? [5, 200] : [50, 20_000];
+  const million = firstDeploy('million', wideServices, wideHosts);
+  const validateServices = smoke ? 600 : 60_000;
+  const validateRuns = smoke ? 1 : 5;
+  const validateDir = join(outDir, 'validate');
+  const bytes = validateProject(validateDir, validateServices);
+  const validate = medianOf(validateRuns, () => {}, () => measure(root, validateDir, [...cli, 'validate']));
   return {
     [`simulated first deploy of ${services} services × ${hosts} hosts (${services * hosts} steps, 1 ms each, concurrency 256)`]: `${first.wall.toFixed(1)} s, peak RSS ${first.rssMiB.toFixed(0)} MiB`,
     [`plan of its upgrade v1 → v2 (every target live, with history; median of 3)`]: `${plans[1].toFixed(2)} s`,
     [`simulated upgrade v1 → v2 (${services * hosts} steps)`]: `${upgrade.wall.toFixed(1)} s, peak RSS ${upgrade.rssMiB.toFixed(0)} MiB`,
     [`simulated rollback v2 → v1 (${services * hosts} steps)`]: `${rollback.wall.toFixed(1)} s, peak RSS ${rollback.rssMiB.toFixed(0)} MiB`,
     [`status of the ${services * hosts} targets, then history`]: `${status.wall.toFixed(2)} s, ${history.wall.toFixed(2)} s`,
+    [`simulated first deploy of one group of ${groupHosts} hosts (1 service, ${groupHosts} steps; median of ${runs})`]: timeAndRss(oneGroup),
+    [`simulated first deploy of ${wideServices} services × ${wideHosts} hosts (${wideServices * wideHosts} targets; median of ${runs})`]: timeAndRss(million),
+    [`validate of ${validateServices} services (${bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} kB`}; median of ${validateRuns})`]: timeAndRss(validate, 2),
     'durable events/s, one commit per event, one writer waiting for each (median of 3)': `${perEvent}`,
     'durable events/s, one commit per event, 16 writers as steps in flight (median of 3)': `${perEventConcurrent}`,
     'durable events/s, group commit of 50 (median of 3)': `${batched}`,

@@ -26,6 +26,15 @@ describe('benchmark harness (smoke)', () => {
     expect(out).toMatch(/\| simulated upgrade v1 → v2 \(1000 steps\) \| [0-9.]+ s, peak RSS \d+ MiB \|/);
     expect(out).toMatch(/\| simulated rollback v2 → v1 \(1000 steps\) \| [0-9.]+ s, peak RSS \d+ MiB \|/);
     expect(out).toMatch(/\| status of the 1000 targets, then history \| [0-9.]+ s, [0-9.]+ s \|/);
+    expect(out).toMatch(
+      /\| simulated first deploy of one group of 2000 hosts .*\| [0-9.]+ s, peak RSS \d+ MiB \|/,
+    );
+    expect(out).toMatch(
+      /\| simulated first deploy of 5 services × 200 hosts \(1000 targets.*\| [0-9.]+ s, peak RSS \d+ MiB \|/,
+    );
+    expect(out).toMatch(
+      /\| validate of 600 services \(\d+ kB; median of 1\) \| [0-9.]+ s, peak RSS \d+ MiB \|/,
+    );
     expect(out).toMatch(/\| durable events\/s, one commit per event, one writer .*\| \d+ \|/);
     expect(out).toMatch(/\| durable events\/s, one commit per event, 16 writers .*\| \d+ \|/);
     expect(out).toMatch(/\| durable events\/s, group commit of 50 \(median of 3\) \| \d+ \|/);

@@ -2,21 +2,24 @@
  * The composition root: builds, once per command, what the engine needs —
  * project, store, providers, clock, identity. No singletons.
  */
+import { existsSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { formatProblem, loadProject, loadProjectCached, saveProjectCache } from '../config/index.js';
 import { type Identity, type RunnerDeps, systemClock } from '../engine/index.js';
 import type { RunObserver } from '../engine/journal.js';
 import { MarshalError } from '../model/errors.js';
+import type { Plan } from '../model/plan.js';
 import type { ConfigProblem, Project } from '../model/project.js';
 import type { RunRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 import type { Traffic } from '../model/traffic.js';
+import { checkArtifacts, type PathKind } from '../plan/index.js';
 import { runAnalysis } from '../providers/analysis/index.js';
 import { createProviders } from '../providers/index.js';
 import { isAlive } from '../providers/process.js';
 import { createRouter } from '../providers/routers/index.js';
-import { openStore } from '../store/index.js';
+import { openStore, storePath } from '../store/index.js';
 import type { GlobalOptions } from './output.js';
 
 export function identity(): Identity {
@@ -75,6 +78,26 @@ function storeSpec(options: GlobalOptions): string | undefined {
 export function openProjectStore(options: GlobalOptions, create: boolean): Promise<RunStore> {
   // isAlive counts a zombie as dead: a run kill -9'd a moment ago gives up its lock at once.
   return openStore(storeSpec(options), dirname(configPath(options)), { create, pidAlive: isAlive });
+}
+
+/** Whether the store exists yet: a first deploy creates it. */
+export function storeExists(options: GlobalOptions): boolean {
+  const path = storePath(storeSpec(options), dirname(configPath(options)));
+  return path === null || existsSync(path);
+}
+
+function pathKind(path: string): PathKind {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat === undefined ? 'missing' : stat.isDirectory() ? 'directory' : 'other';
+}
+
+/**
+ * Fails (CONFIG_INVALID, exit 2) when a directory the plan's uploads read is missing, naming
+ * the service and the path: found here, before anything changes, and not at upload, after other
+ * services were already switched.
+ */
+export function checkLocalArtifacts(plan: Plan): void {
+  checkArtifacts(plan, pathKind);
 }
 
 /** Caches a project that is about to be deployed: the next command reuses it while the files stay the same. */

@@ -18,10 +18,20 @@ export interface CheckContext {
   locator: Locator;
   /** Directory of the file that declared each service. */
   serviceDirs: Record<string, string>;
+  /**
+   * `Object.entries(config.services)`, listed once for every check: with 60,000 services each
+   * listing costs ~80 ms (the object is a dictionary, not a shape).
+   */
+  services: readonly [string, ServiceConfig][];
+}
+
+interface Checks extends CheckContext {
+  names: string[];
 }
 
 /** Every semantic problem of a schema-valid, merged config. */
-export function semanticProblems(ctx: CheckContext): ConfigProblem[] {
+export function semanticProblems(context: CheckContext): ConfigProblem[] {
+  const ctx: Checks = { ...context, names: context.services.map(([name]) => name) };
   return [
     ...checkNotEmpty(ctx),
     ...checkNeeds(ctx),
@@ -34,13 +44,9 @@ export function semanticProblems(ctx: CheckContext): ConfigProblem[] {
   ];
 }
 
-function services(config: Config): [string, ServiceConfig][] {
-  return Object.entries(config.services);
-}
-
-function checkNotEmpty({ config, locator }: CheckContext): ConfigProblem[] {
+function checkNotEmpty({ config, locator, names }: Checks): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  if (Object.keys(config.services).length === 0) {
+  if (names.length === 0) {
     out.push(
       locator.problem(['services'], 'the project defines no services; add one under "services:"', {
         key: true,
@@ -59,10 +65,9 @@ function checkNotEmpty({ config, locator }: CheckContext): ConfigProblem[] {
   return out;
 }
 
-function checkNeeds({ config, locator }: CheckContext): ConfigProblem[] {
+function checkNeeds({ config, locator, services, names }: Checks): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const names = Object.keys(config.services);
-  for (const [name, service] of services(config)) {
+  for (const [name, service] of services) {
     const seen = new Set<string>();
     service.needs.forEach((need, index) => {
       const path = ['services', name, 'needs', index];
@@ -77,15 +82,11 @@ function checkNeeds({ config, locator }: CheckContext): ConfigProblem[] {
   return out;
 }
 
-function checkCycles({ config, locator }: CheckContext): ConfigProblem[] {
-  const names = Object.keys(config.services);
+function checkCycles({ config, locator, services, names }: Checks): ConfigProblem[] {
   const order = new Map(names.map((n, i) => [n, i]));
   // Self-needs and unknown names are reported by checkNeeds; they would only repeat here.
   const deps = new Map(
-    services(config).map(([name, s]) => [
-      name,
-      [...new Set(s.needs.filter((d) => d !== name && order.has(d)))],
-    ]),
+    services.map(([name, s]) => [name, [...new Set(s.needs.filter((d) => d !== name && order.has(d)))]]),
   );
   const out: ConfigProblem[] = [];
   let budget = [...deps.values()].reduce((n, d) => n + d.length, 0);
@@ -116,14 +117,16 @@ function checkCycles({ config, locator }: CheckContext): ConfigProblem[] {
   return out;
 }
 
-function checkGroups({ config, locator }: CheckContext): ConfigProblem[] {
+function checkGroups({ config, locator, services }: Checks): ConfigProblem[] {
   const environments = Object.values(config.environments);
   if (environments.length === 0) return [];
-  const groups = [...new Set(environments.flatMap((e) => Object.keys(e.groups)))];
+  // A Set: services without `group:` run on a group of their own name, one group per service.
+  const defined = new Set(environments.flatMap((e) => Object.keys(e.groups)));
+  const groups = [...defined];
   const out: ConfigProblem[] = [];
-  for (const [name, service] of services(config)) {
+  for (const [name, service] of services) {
     const group = service.group ?? name;
-    if (groups.includes(group)) continue;
+    if (defined.has(group)) continue;
     const hint = didYouMean(group, groups);
     if (service.group !== undefined) {
       out.push(
@@ -147,7 +150,7 @@ interface SeenHost {
   group: string;
 }
 
-function checkHosts({ config, locator }: CheckContext): ConfigProblem[] {
+function checkHosts({ config, locator }: Checks): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const [envName, env] of Object.entries(config.environments)) {
     const envDir = locator.sourceOf(['environments', envName]).dir;
@@ -194,9 +197,9 @@ function checkHosts({ config, locator }: CheckContext): ConfigProblem[] {
   return out;
 }
 
-function checkStepNames({ config, locator }: CheckContext): ConfigProblem[] {
+function checkStepNames({ locator, services }: Checks): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  for (const [name, service] of services(config)) {
+  for (const [name, service] of services) {
     // Unnamed steps are called run1, run2, … by position, so an explicit name can clash with them.
     const taken = new Map<string, number>();
     service.steps.forEach((step, index) => {
@@ -257,9 +260,9 @@ function portProblem(port: number | string | undefined): string | undefined {
     : `port must be a number from 1 to 65535 or a {{ placeholder }}, got "${port}"`;
 }
 
-function checkPorts({ config, locator }: CheckContext): ConfigProblem[] {
+function checkPorts({ locator, services }: Checks): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  for (const [name, service] of services(config)) {
+  for (const [name, service] of services) {
     const startPort = portProblem(service.start?.port);
     if (startPort) out.push(locator.problem(['services', name, 'start', 'port'], startPort));
     for (const { check, path } of healthChecks(name, service)) {
@@ -270,9 +273,9 @@ function checkPorts({ config, locator }: CheckContext): ConfigProblem[] {
   return out;
 }
 
-function checkArtifacts({ config, locator, serviceDirs }: CheckContext): ConfigProblem[] {
+function checkArtifacts({ locator, serviceDirs, services }: Checks): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  for (const [name, service] of services(config)) {
+  for (const [name, service] of services) {
     const { artifact } = service;
     // A templated artifact (`build/{{ version }}`) can only be checked at deploy time.
     if (artifact === undefined || artifact.includes('{{')) continue;

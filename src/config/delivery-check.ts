@@ -5,11 +5,10 @@
 
 import { parseCondition } from '../model/condition.js';
 import type { ConfigProblem } from '../model/project.js';
-import type { Config } from '../model/schema.js';
+import type { CheckContext } from './checks.js';
 import { didYouMean } from '../model/suggest.js';
-import type { Locator } from './locator.js';
 
-export function deliveryProblems(config: Config, locator: Locator): ConfigProblem[] {
+export function deliveryProblems({ config, locator, services }: CheckContext): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const analyses = Object.keys(config.analyses);
   // Conditions are parsed now, so a typo is found by `validate`, not half-way through a canary.
@@ -24,7 +23,7 @@ export function deliveryProblems(config: Config, locator: Locator): ConfigProble
       }
     }
   }
-  for (const [name, service] of Object.entries(config.services)) {
+  for (const [name, service] of services) {
     const strategy = service.strategy;
     if (strategy?.type !== 'blue-green' && strategy?.type !== 'canary') continue;
     const base = ['services', name, 'strategy'];

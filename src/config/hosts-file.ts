@@ -5,6 +5,7 @@
  * located in that file. After loading, the group carries the hosts inline.
  */
 import { resolve } from 'node:path';
+import { append } from '../model/arrays.js';
 import type { ConfigProblem } from '../model/project.js';
 import { type Config, HostList } from '../model/schema.js';
 import { zodProblems } from './issues.js';
@@ -14,9 +15,10 @@ import { readSource } from './yaml-source.js';
 export function expandHostsFiles(
   config: Config,
   locator: Locator,
-): { problems: ConfigProblem[]; files: string[] } {
+): { problems: ConfigProblem[]; files: string[]; size: number } {
   const problems: ConfigProblem[] = [];
   const files: string[] = [];
+  let size = 0;
   for (const [envName, env] of Object.entries(config.environments)) {
     for (const [groupName, group] of Object.entries(env.groups)) {
       if (group.hostsFile === undefined) continue;
@@ -32,12 +34,13 @@ export function expandHostsFiles(
         continue;
       }
       files.push(file);
-      problems.push(...source.syntaxProblems);
+      size += source.size;
+      append(problems, source.syntaxProblems);
       if (source.syntaxProblems.length > 0) continue;
       const parsed = HostList.safeParse(source.data);
       if (parsed.success) group.hosts = parsed.data;
-      else problems.push(...zodProblems(source, HostList, parsed.error, source.data));
+      else append(problems, zodProblems(source, HostList, parsed.error, source.data));
     }
   }
-  return { problems, files };
+  return { problems, files, size };
 }

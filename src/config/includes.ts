@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
 import type { ConfigProblem } from '../model/project.js';
 import { globMatches } from './include-paths.js';
-import { problemAt, readSource, type SourceFile } from './yaml-source.js';
+import { problemAt } from './locate.js';
+import { readSource, type SourceFile } from './yaml-source.js';
 
 /** The included files that could be read, and the problems of the entries that could not. */
 export interface Included {

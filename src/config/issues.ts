@@ -5,9 +5,10 @@
  */
 import type { z } from 'zod';
 import type { ConfigProblem } from '../model/project.js';
-import { didYouMean } from '../model/suggest.js';
+import { problemAt, scalarText } from './locate.js';
 import { allowedKeysAt, valueAt } from './schema-walk.js';
-import { type ConfigPath, problemAt, type SourceFile, scalarText } from './yaml-source.js';
+import { didYouMean } from '../model/suggest.js';
+import type { ConfigPath, SourceFile } from './yaml-source.js';
 
 type Issue = z.core.$ZodIssue;
 

@@ -4,8 +4,9 @@
  * semantic checks can work on the merged config and still name the right file.
  */
 import type { ConfigProblem } from '../model/project.js';
+import { locate, problemAt } from './locate.js';
 import { displayPath } from './problems.js';
-import { type ConfigPath, type LocateOptions, locate, problemAt, type SourceFile } from './yaml-source.js';
+import type { ConfigPath, LocateOptions, SourceFile } from './yaml-source.js';
 
 /** The two kinds of entries an included file may declare. */
 export type Section = 'services' | 'environments';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ConfigProblem } from '../model/project.js';
 import { problemsOf, problemsOfYaml, writeProject } from './fixtures/tmp-project.js';
+import { formatProblem } from './problems.js';
 
 const ENVS = `environments:
   prod:
@@ -190,6 +192,27 @@ ${ENVS}`);
 ${ENVS}`);
     expect(problem).toMatchObject({ line: 3, column: 3, path: 'services.api' });
     expect(problem?.message).toBe('duplicate key "api": a key may appear only once in a map');
+  });
+
+  it('says in its own words that a file holds one document, and where the second begins', () => {
+    const problems = problemsOfYaml(`services:
+  api: {}
+${ENVS}---
+services:
+  web: {}
+`);
+    expect(problems).toEqual([
+      {
+        file: 'marshal.yaml',
+        line: 7,
+        column: 1,
+        path: '',
+        message: 'a config file holds one YAML document; found a second one starting here',
+      },
+    ]);
+    expect(formatProblem({ ...(problems[0] as ConfigProblem), file: '/p/marshal.yaml' }, '/p')).toBe(
+      'marshal.yaml:7:1: a config file holds one YAML document; found a second one starting here',
+    );
   });
 
   it('collects problems from every file, root first, by line', () => {

@@ -25,6 +25,18 @@ describe('Graph', () => {
     expect(findNamedCycle(Object.keys(needs), (n) => needs[n] ?? [])).toEqual(['api', 'worker', 'api']);
   });
 
+  it("asks for each vertex's dependencies once, however many it has", () => {
+    // One service needing 20,000 others: asked once per edge, that was 20,000 lists of 20,000.
+    const names = Array.from({ length: 20_001 }, (_, i) => `s${i}`);
+    let asked = 0;
+    const cycle = findNamedCycle(names, (n) => {
+      asked++;
+      return n === 's0' ? names.slice(1) : [];
+    });
+    expect(cycle).toBeNull();
+    expect(asked).toBe(names.length);
+  });
+
   it('finds a self-loop', () => {
     expect(findNamedCycle(['a'], () => ['a'])).toEqual(['a', 'a']);
   });

@@ -137,6 +137,12 @@ export class Graph {
   }
 }
 
+interface Frame {
+  v: number;
+  next: number;
+  deps: ArrayLike<number>;
+}
+
 /**
  * Finds a cycle in any graph given as a vertex count and a dependency
  * function. Returns the path `[a, b, …, a]` or null. Iterative, so deep
@@ -149,11 +155,12 @@ export function findCycle(size: number, depsOf: (v: number) => ArrayLike<number>
   const color = new Uint8Array(size);
   for (let root = 0; root < size; root++) {
     if (color[root] !== WHITE) continue;
-    const stack: { v: number; next: number }[] = [{ v: root, next: 0 }];
+    // Each frame keeps its vertex's dependencies: asked for once per vertex, not once per edge.
+    const stack: Frame[] = [{ v: root, next: 0, deps: depsOf(root) }];
     color[root] = GREY;
     while (stack.length > 0) {
-      const frame = stack[stack.length - 1] as { v: number; next: number };
-      const deps = depsOf(frame.v);
+      const frame = stack[stack.length - 1] as Frame;
+      const deps = frame.deps;
       if (frame.next >= deps.length) {
         color[frame.v] = BLACK;
         stack.pop();
@@ -163,15 +170,15 @@ export function findCycle(size: number, depsOf: (v: number) => ArrayLike<number>
       if (color[d] === GREY) {
         // Walk back from frame.v to d through the stack: that is the cycle.
         const path = [d];
-        for (let i = stack.length - 1; i >= 0 && (stack[i] as { v: number }).v !== d; i--) {
-          path.push((stack[i] as { v: number }).v);
+        for (let i = stack.length - 1; i >= 0 && (stack[i] as Frame).v !== d; i--) {
+          path.push((stack[i] as Frame).v);
         }
         path.push(d);
         return path.reverse();
       }
       if (color[d] === WHITE) {
         color[d] = GREY;
-        stack.push({ v: d, next: 0 });
+        stack.push({ v: d, next: 0, deps: depsOf(d) });
       }
     }
   }
@@ -184,10 +191,13 @@ export function findNamedCycle(
   depsOf: (name: string) => readonly string[],
 ): string[] | null {
   const index = new Map(names.map((n, i) => [n, i]));
-  const cycle = findCycle(names.length, (v) =>
-    depsOf(names[v] as string)
-      .map((d) => index.get(d))
-      .filter((d): d is number => d !== undefined),
-  );
+  const cycle = findCycle(names.length, (v) => {
+    const out: number[] = [];
+    for (const d of depsOf(names[v] as string)) {
+      const i = index.get(d);
+      if (i !== undefined) out.push(i);
+    }
+    return out;
+  });
   return cycle === null ? null : cycle.map((v) => names[v] as string);
 }

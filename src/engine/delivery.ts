@@ -122,8 +122,8 @@ async function perform(
           return { ok: true };
         }
         await router().apply(backends(plan, svc, 0), io);
-        ctx.journal.enqueue(
-          ...svc.targets.map(
+        ctx.journal.enqueueAll(
+          svc.targets.map(
             (t): NewEvent => ({
               type: 'target.changed',
               runId,
@@ -145,7 +145,7 @@ async function perform(
       return { ok: true };
     case 'promote':
       await router().apply(backends(plan, svc, 100), io);
-      ctx.journal.enqueue(...targetsNow(svc.to, svc.from, delivery.slot));
+      ctx.journal.enqueueAll(targetsNow(svc.to, svc.from, delivery.slot));
       return { ok: true };
     case 'pause':
       await ctx.clock.sleep(step.ms, io.signal);

@@ -21,6 +21,7 @@ import {
   type TouchedTargets,
 } from '../plan/index.js';
 import { FailureBudget } from './budget.js';
+import { endOnBug } from './internal-error.js';
 import { Journal, type RunObserver } from './journal.js';
 import { createVisitor } from './step.js';
 
@@ -217,8 +218,8 @@ export async function executeRun(
       const skipped = failed || !unfinished ? skippedEvents(graph, result.outcomes, runId, clock.now()) : [];
       // A success commits its skips with the final state, in one batch (nothing acts on a skip);
       // a failure needs every outcome stored before it reads the steps to describe itself.
-      if (failed) await journal.record(...skipped);
-      else journal.enqueue(...skipped);
+      if (failed) await journal.recordAll(skipped);
+      else journal.enqueueAll(skipped);
       if (!failed && !unfinished) {
         const tolerated = budget.tolerated();
         const note =
@@ -254,6 +255,8 @@ export async function executeRun(
       await state('rolling_back', failure);
     } else await state('rolling_back', run.error ?? undefined, RESUMED_NOTE);
     return await rollBack(deps, runId, plan, journal, state, failure ?? run.error ?? undefined);
+  } catch (error) {
+    throw await endOnBug(error, runId, state);
   } finally {
     await journal.close();
   }
@@ -293,7 +296,7 @@ async function rollBack(
     signal: journal.failed,
   });
   if (journal.failed.aborted) throw journal.failed.reason;
-  await journal.record(...skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
+  await journal.recordAll(skippedEvents(graph, result.outcomes, runId, deps.clock.now()));
   if (result.outcomes.every((o) => o === 'ok')) {
     await state('rolled_back', failure);
     return { runId, state: 'rolled_back', error: failure ?? null };

@@ -13,6 +13,7 @@
  * Step output (logs) is buffered and written at most every `logFlushMs`, and
  * always with the next event batch, in its transaction (one commit, one sync).
  */
+import { append } from '../model/arrays.js';
 import type { LogLine, NewEvent, StepRecord } from '../model/run.js';
 import type { RunStore } from '../model/store.js';
 
@@ -55,10 +56,18 @@ export class Journal {
     private readonly outcomeDelayMs = 5,
   ) {}
 
-  /** Resolves once every given event is durable. */
-  record(...events: NewEvent[]): Promise<void> {
+  /** Resolves once the event is durable. */
+  record(event: NewEvent): Promise<void> {
+    return this.recordAll([event]);
+  }
+
+  /**
+   * Resolves once every given event is durable. A list, not arguments: a run's skipped steps
+   * can be hundreds of thousands of events, more than a call's arguments fit on the stack.
+   */
+  recordAll(events: readonly NewEvent[]): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    for (const e of events) this.events.push(e);
+    append(this.events, events);
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
@@ -73,9 +82,14 @@ export class Journal {
    * batches commit in order, so anything acted on because of it (a dependent step that
    * starts) waits for a batch that includes it. Saves a commit per step.
    */
-  enqueue(...events: NewEvent[]): void {
+  enqueue(event: NewEvent): void {
+    this.enqueueAll([event]);
+  }
+
+  /** {@link enqueue} for a list of events (of any length). */
+  enqueueAll(events: readonly NewEvent[]): void {
     if (this.failure !== undefined) return;
-    for (const e of events) this.events.push(e);
+    append(this.events, events);
     if (!this.scheduled && this.outcomeTimer === undefined) {
       this.outcomeTimer = setTimeout(() => void this.flush(), this.outcomeDelayMs);
     }

@@ -140,7 +140,7 @@ export const Service = strictObject({
   artifact: string()
     .optional()
     .describe(
-      'Directory (relative to this file; templated) copied into `releases/<version>` on each target.',
+      'Directory (relative to this file; templated) copied into `releases/<version>` on each target. `validate` checks that it exists when it has no placeholder; `plan` and `deploy` check the rendered one (`build/api-v3`) before anything changes.',
     ),
   steps: array(RunStep).default([]).describe('Deploy commands run on each target before the switch.'),
   start: StartSpec.optional(),

@@ -168,6 +168,23 @@ describe('run graphs', () => {
     );
     expect(order).toHaveLength(4);
   });
+
+  it('builds the graph of one group of 200,000 hosts', () => {
+    // Its targets were once spread into a push as arguments: "Maximum call stack size exceeded".
+    const hosts = Array.from({ length: 200_000 }, (_, i) => `h${i + 1}`);
+    const fleet = testProject({
+      defaults: { provider: 'simulate' },
+      services: { api: { group: 'fleet', steps: [{ run: 'deploy' }] } },
+      environments: { prod: { groups: { fleet: { hosts } } } },
+    });
+    const plan = buildPlan(fleet, { environment: 'prod', version: 'v1', estimate: false }, {});
+    const graph = buildDeployGraph(plan);
+    // A step per host, then the service's gate, which waits for all of them.
+    expect(graph.kind.length).toBe(200_001);
+    expect(graph.stepId(0)).toBe('api/h1/run:run1');
+    expect(graph.stepId(199_999)).toBe('api/h200000/run:run1');
+    expect(graph.graph.depsOf(200_000)).toHaveLength(200_000);
+  });
 });
 
 describe('batchSizes', () => {

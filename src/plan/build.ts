@@ -100,21 +100,23 @@ function orderByNeeds(project: Project, names: string[]): string[] {
     .filter((n) => selected.has(n));
 }
 
-/** What a changing service waits for: planned needs, looking through unchanged services. */
-function plannedNeeds(
-  project: Project,
-  service: string,
-  planned: Set<string>,
-  seen = new Set<string>(),
-): string[] {
-  const out = new Set<string>();
-  for (const need of project.config.services[service]?.needs ?? []) {
+/**
+ * What a changing service waits for: planned needs, looking through unchanged services. A
+ * stack, not recursion: a chain of 60,000 unchanged services is as deep as it is long.
+ */
+function plannedNeeds(project: Project, service: string, planned: Set<string>): string[] {
+  const needsOf = (name: string) => project.config.services[name]?.needs ?? [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  // Reversed onto the stack, so needs are looked through in the order they are listed.
+  const stack = [...needsOf(service)].reverse();
+  for (let need = stack.pop(); need !== undefined; need = stack.pop()) {
     if (seen.has(need)) continue;
     seen.add(need);
-    if (planned.has(need)) out.add(need);
-    else for (const n of plannedNeeds(project, need, planned, seen)) out.add(n);
+    if (planned.has(need)) out.push(need);
+    else for (const n of [...needsOf(need)].reverse()) stack.push(n);
   }
-  return [...out];
+  return out;
 }
 
 function mostCommon(values: (string | null)[]): string | null {

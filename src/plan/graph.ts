@@ -6,6 +6,7 @@
  * hundreds of thousands of steps.
  */
 import { Graph } from '../dag/graph.js';
+import { append } from '../model/arrays.js';
 import type { DeliveryStep, Phase, Plan } from '../model/plan.js';
 import { stepId } from '../model/plan.js';
 
@@ -149,7 +150,7 @@ export function buildDeployGraph(plan: Plan): RunGraph {
       const deps = batchGate === -1 ? needGates : [batchGate];
       const batchLasts: number[] = [];
       for (let t = offset; t < offset + size; t++) batchLasts.push(b.chain(s, t, svc.phases, deps)[1]);
-      lasts.push(...batchLasts);
+      append(lasts, batchLasts);
       offset += size;
       if (batch < svc.batches.length - 1) batchGate = b.add(BATCH_GATE, s, batch, -1, batchLasts);
     });

@@ -1,3 +1,10 @@
+export {
+  checkArtifacts,
+  type LocalArtifact,
+  localArtifacts,
+  type PathKind,
+  readsLocalArtifacts,
+} from './artifacts.js';
 export { buildPlan, checkRequest, type PlanRequest } from './build.js';
 export type { PhaseHistory } from './estimate.js';
 export {

@@ -174,12 +174,12 @@ export class MemoryStore implements RunStore {
     this.runs = runs;
     this.steps = steps;
     this.targets = targets;
-    this.events.push(...rows);
+    // One by one: an append of a run's skipped steps can hold hundreds of thousands of events.
+    for (const row of rows) {
+      this.events.push(row);
+      if (row.type === 'run.created') this.lastRunId = Math.max(this.lastRunId, row.runId);
+    }
     this.headSeq = seq;
-    this.lastRunId = Math.max(
-      this.lastRunId,
-      ...rows.filter((r) => r.type === 'run.created').map((r) => r.runId),
-    );
   }
 
   private project(

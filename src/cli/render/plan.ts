@@ -7,11 +7,16 @@ import { color, table } from '../output.js';
 export function waves(plan: Plan): string[][] {
   const level = new Map<string, number>();
   for (const svc of plan.services) {
-    level.set(svc.name, Math.max(0, ...svc.needs.map((n) => (level.get(n) ?? -1) + 1)));
+    // A loop, not Math.max(...needs), and pushes, not a copy per name: a plan may hold tens of
+    // thousands of services, in one wave or needing one another.
+    let l = 0;
+    for (const n of svc.needs) l = Math.max(l, (level.get(n) ?? -1) + 1);
+    level.set(svc.name, l);
   }
   const out: string[][] = [];
   for (const [name, l] of level) {
-    out[l] = [...(out[l] ?? []), name];
+    out[l] ??= [];
+    out[l].push(name);
   }
   return out;
 }

@@ -75,9 +75,10 @@ export function replaceBackendServers(config: string, name: string, backends: re
   }
   const kept: string[] = [];
   body.forEach((line, i) => {
-    if (i === insertAt) kept.push(...rendered);
+    if (i === insertAt) for (const r of rendered) kept.push(r);
     if (!isServer(line) && line.trim() !== MANAGED_COMMENT) kept.push(line);
   });
-  if (insertAt >= body.length) kept.push(...rendered);
+  // A backend has a line per target: pushed one by one, as thousands of arguments overflow the stack.
+  if (insertAt >= body.length) for (const r of rendered) kept.push(r);
   return [...lines.slice(0, start + 1), ...kept, ...lines.slice(end)].join('\n');
 }
