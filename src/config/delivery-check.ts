@@ -5,8 +5,8 @@
 
 import { parseCondition } from '../model/condition.js';
 import type { ConfigProblem } from '../model/project.js';
-import type { CheckContext } from './checks.js';
 import { didYouMean } from '../model/suggest.js';
+import type { CheckContext } from './checks.js';
 
 export function deliveryProblems({ config, locator, services }: CheckContext): ConfigProblem[] {
   const out: ConfigProblem[] = [];

@@ -5,9 +5,9 @@
  */
 import type { z } from 'zod';
 import type { ConfigProblem } from '../model/project.js';
+import { didYouMean } from '../model/suggest.js';
 import { problemAt, scalarText } from './locate.js';
 import { allowedKeysAt, valueAt } from './schema-walk.js';
-import { didYouMean } from '../model/suggest.js';
 import type { ConfigPath, SourceFile } from './yaml-source.js';
 
 type Issue = z.core.$ZodIssue;
