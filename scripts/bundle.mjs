@@ -55,7 +55,7 @@ await build({
   // Loaded from node_modules, and only when a config is validated (a project-cache miss): a
   // deploy from the cache never runs them, and leaving their 460 KB out of the bundle saves
   // reading and deserialising it on every command.
-  external: ['yaml', 'zod'],
+  external: ['yaml', 'js-yaml', 'zod'],
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
