@@ -39,6 +39,7 @@ set -e
 echo "(exit status $code: 1 means the deploy failed and was rolled back cleanly)"
 [ "$code" -eq 1 ] || { echo "demo: expected the v3 deploy to fail and roll back (exit 1)"; exit 1; }
 say marshal status;   marshal status
+say marshal status --probe;   marshal status --probe
 say marshal history;  marshal history
 say "GET / on every service"
 for port in 7101 7102 7103 7104; do
