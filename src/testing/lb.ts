@@ -157,7 +157,8 @@ export async function startHaproxy(options: {
           const now = await workerPid().catch(() => undefined);
           return now !== undefined && now !== before;
         },
-        5000,
+        // A new worker parses the config and takes over the sockets: seconds on a loaded machine.
+        15_000,
         'haproxy reload',
       );
     },
