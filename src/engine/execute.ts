@@ -10,6 +10,7 @@ import { MarshalError, type SerializedError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { ProviderRegistry } from '../model/provider.js';
 import { type NewEvent, RESUMED_NOTE, type RunRecord, type RunState, type StepRecord } from '../model/run.js';
+import { formatStepRef } from '../model/step-ref.js';
 import type { RunStore } from '../model/store.js';
 import type { Traffic } from '../model/traffic.js';
 import {
@@ -95,7 +96,10 @@ export function routedServices(plan: Plan, steps: readonly StepRecord[]): Set<nu
   const routed = new Set<number>();
   plan.services.forEach((svc, s) => {
     const moves = svc.delivery?.steps.filter((d) => d.kind === 'route' || d.kind === 'promote') ?? [];
-    if (moves.some((d) => started.has(`${svc.name}/-/${d.id}`))) routed.add(s);
+    const ids = moves.map((d) =>
+      formatStepRef({ service: svc.name, target: null, phase: d.id, rollback: false }),
+    );
+    if (ids.some((id) => started.has(id))) routed.add(s);
   });
   return routed;
 }
@@ -107,7 +111,11 @@ export function touchedTargets(plan: Plan, steps: readonly StepRecord[]): Touche
     const targets: number[] = [];
     svc.targets.forEach((target, t) => {
       const mutated = svc.phases.some(
-        (p) => p.mutating && started.has(`${svc.name}/${target.host.name}/${p.id}`),
+        (p) =>
+          p.mutating &&
+          started.has(
+            formatStepRef({ service: svc.name, target: target.host.name, phase: p.id, rollback: false }),
+          ),
       );
       if (mutated) targets.push(t);
     });

@@ -161,8 +161,3 @@ export interface Plan {
   force?: boolean;
   estimate: { ms: number; basis: 'history' | 'defaults' } | null;
 }
-
-/** Step ids are `<service>/<host>/<phase>`; rollback steps start with `rollback/`. */
-export function stepId(service: string, host: string, phase: string, rollback = false): string {
-  return `${rollback ? 'rollback/' : ''}${service}/${host}/${phase}`;
-}

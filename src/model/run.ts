@@ -212,6 +212,21 @@ export interface StepRecord {
   note: string | null;
 }
 
+/** A step that has not started: how the store begins a step's row, and how `show` lists it until then. */
+export function blankStep(runId: number, stepId: string): StepRecord {
+  return {
+    runId,
+    stepId,
+    state: 'pending',
+    attempts: 0,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    error: null,
+    note: null,
+  };
+}
+
 export interface TargetState {
   environment: string;
   service: string;

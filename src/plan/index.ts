@@ -19,6 +19,7 @@ export {
   SERVICE_STEP,
   STEP,
   type TouchedTargets,
+  type Vertex,
 } from './graph.js';
 export { probeOf, type TargetProbe } from './probe.js';
 export { actionFor, restoreHealthAction, scopeFor, slotPort, targetContext } from './render.js';
