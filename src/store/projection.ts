@@ -9,7 +9,7 @@ import type { SerializedError } from '../model/errors.js';
 import { MarshalError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { NewEvent, RunRecord, RunState, StepRecord, TargetChange, TargetState } from '../model/run.js';
-import { blankStep, isTerminalRunState } from '../model/run.js';
+import { type Answer, answerNote, answerOf, blankStep, isTerminalRunState } from '../model/run.js';
 import { parseStepRef } from '../model/step-ref.js';
 import type { LockInfo, NewRun } from '../model/store.js';
 import { planDigest } from './chain.js';
@@ -141,10 +141,9 @@ export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRec
       s.state = 'waiting';
       s.note = event.data.reason;
       break;
+    case 'step.answered':
     case 'step.approved':
-      s.note = event.data.approved
-        ? `approved by ${event.data.actor}${event.data.reason ? `: ${event.data.reason}` : ''}`
-        : `rejected by ${event.data.actor}${event.data.reason ? `: ${event.data.reason}` : ''}`;
+      s.note = answerNote(answerOf(event) as Answer);
       break;
     default:
       throw new MarshalError('INTERNAL', `${event.type} is not a step event`);
