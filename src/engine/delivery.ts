@@ -175,15 +175,17 @@ async function perform(
         return { ok: false, error: new MarshalError('RUN_FAILED', `${id}: inconclusive, rejected`) };
       if (ctx.traffic === undefined) throw new MarshalError('INTERNAL', 'no analysis runner available');
       const spec = renderAnalysis(step.spec, serviceScope(plan, svc));
-      const result = await ctx.traffic.analyze(step.name, spec, io, (measurement) =>
-        ctx.journal.enqueue({
-          type: 'analysis.measurement',
-          runId,
-          stepId: id,
-          at: measurement.at,
-          data: { measurement },
-        }),
-      );
+      const result = await ctx.traffic.analyze(step.name, spec, io, {
+        taken: [],
+        onMeasurement: (measurement) =>
+          ctx.journal.enqueue({
+            type: 'analysis.measurement',
+            runId,
+            stepId: id,
+            at: measurement.at,
+            data: { measurement },
+          }),
+      });
       const verdict = { verdict: result.verdict, message: result.message };
       if (result.verdict === 'passed') return { ok: true, verdict };
       if (result.verdict === 'inconclusive') {

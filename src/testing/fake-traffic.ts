@@ -1,5 +1,12 @@
 /** A Traffic for engine tests: routers that record the weights they are given, scripted analyses. */
-import type { AnalysisResult, Backend, Measurement, Router, Traffic, Verdict } from '../model/traffic.js';
+import type {
+  AnalysisProgress,
+  AnalysisResult,
+  Backend,
+  Router,
+  Traffic,
+  Verdict,
+} from '../model/traffic.js';
 
 export class FakeTraffic implements Traffic {
   /** Every apply, as `name=weight` pairs sorted by name. */
@@ -26,11 +33,11 @@ export class FakeTraffic implements Traffic {
     name: string,
     _spec: unknown,
     _io: unknown,
-    onMeasurement: (m: Measurement) => void,
+    progress: AnalysisProgress,
   ): Promise<AnalysisResult> {
     this.analyses.push(name);
     const verdict = this.verdicts[name]?.shift() ?? 'passed';
-    onMeasurement({
+    progress.onMeasurement({
       at: Date.now(),
       value: verdict === 'passed' ? 0.01 : 0.2,
       outcome: verdict === 'passed' ? 'success' : 'failure',
