@@ -99,6 +99,13 @@ export interface Delivery {
   /** The slot serving before the run; null on a first deploy. */
   fromSlot: Slot | null;
   steps: DeliveryStep[];
+  /**
+   * The service's step timeout and retry policy, which its service-level steps follow too (each
+   * kind's deadline is derived from the timeout: docs/strategies.md). Absent in plans stored
+   * before these steps had deadlines.
+   */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
 }
 
 export interface PlannedService {

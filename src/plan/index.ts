@@ -22,4 +22,12 @@ export {
   type Vertex,
 } from './graph.js';
 export { probeOf, type TargetProbe } from './probe.js';
-export { actionFor, restoreHealthAction, scopeFor, slotPort, targetContext } from './render.js';
+export {
+  actionFor,
+  restoreHealthAction,
+  retireAction,
+  scopeFor,
+  slotPort,
+  targetContext,
+} from './render.js';
+export { renderAnalysis, routerBackends } from './render-delivery.js';
