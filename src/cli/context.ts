@@ -148,7 +148,8 @@ export function leaseMs(): number {
 /** Routers and analyses from providers/, for blue-green and canary services. */
 const traffic: Traffic = {
   router: (_name, config, projectDir) => createRouter(config, projectDir),
-  analyze: (name, spec, io, onMeasurement) => runAnalysis(name, spec, io, { onMeasurement }),
+  analyze: (name, spec, io, { taken, onMeasurement }) =>
+    runAnalysis(name, spec, io, { taken, onMeasurement }),
 };
 
 export async function runnerDeps(

@@ -7,6 +7,7 @@ import { type RunnerDeps, type RunOptions, type RunOutcome, resumeRun } from '..
 import { MarshalError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { exitCodeForRunState, type RunRecord } from '../model/run.js';
+import { isRollbackStep } from '../model/step-ref.js';
 import type { LockInfo, RunStore } from '../model/store.js';
 import { runnerDeps } from './context.js';
 import { color, type GlobalOptions, outputMode, print, printJson } from './output.js';
@@ -92,7 +93,7 @@ export async function runWithProgress(
     // A succeeded run can have hundreds of thousands of steps: only failures and rollbacks are listed.
     const clean = outcome.state === 'succeeded' && (counts.failed ?? 0) === 0;
     const steps = clean ? [] : await store.getSteps(outcome.runId, { states: ['failed', 'succeeded'] });
-    const listed = steps.filter((s) => s.state === 'failed' || s.stepId.startsWith('rollback/'));
+    const listed = steps.filter((s) => s.state === 'failed' || isRollbackStep(s.stepId));
     const exitCode = exitCodeForRunState(outcome.state);
     const time = await readRunTime(store, run);
     if (globals.json) {

@@ -142,6 +142,20 @@ describe('walk', () => {
     expect(result.stopped).toBe(true);
   });
 
+  it('holds back only what depends on a waiting vertex: the other branches run to their end', async () => {
+    // 0 → 1 → 2 (1 waits for a person); 3 → 4 → 5, unrelated and slower.
+    const g = new Graph(6);
+    g.addEdge(0, 1);
+    g.addEdge(1, 2);
+    g.addEdge(3, 4);
+    g.addEdge(4, 5);
+    const r = recorder({ 1: 'waiting' });
+    const result = await walk({ graph: g, capacities: [8], semaphores: () => [0], visit: r.visit });
+    expect(result.outcomes).toEqual(['ok', 'waiting', 'not-run', 'ok', 'ok', 'ok']);
+    expect(result.stopped).toBe(false);
+    expect(r.events).not.toContain('start 2');
+  });
+
   it('does not rerun vertices whose outcome is known (resume)', async () => {
     const g = new Graph(3);
     g.addEdge(0, 1);

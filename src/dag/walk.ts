@@ -7,11 +7,14 @@
  *   failed: only root causes are failures.
  * - A failure or a cancellation stops new vertices from starting; vertices
  *   already running are awaited (a fan-out never abandons a branch).
+ * - A vertex that is `waiting` (for a person) holds back only what depends on
+ *   it: the rest of the graph goes on, and the walk ends once nothing else can
+ *   run. Its dependents are `not-run`, for a later walk.
  */
 import type { Graph } from './graph.js';
 
-export type VisitResult = 'ok' | 'failed' | 'cancelled';
-export type VertexOutcome = 'ok' | 'failed' | 'skipped' | 'cancelled' | 'not-run';
+export type VisitResult = 'ok' | 'failed' | 'cancelled' | 'waiting';
+export type VertexOutcome = 'ok' | 'failed' | 'skipped' | 'cancelled' | 'waiting' | 'not-run';
 
 export interface WalkOptions {
   graph: Graph;
@@ -114,8 +117,8 @@ class Walker {
     for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
       const [v, outcome] = item;
       this.outcomes[v] = outcome;
-      // Work after a cancelled vertex is not skipped: it runs when the walk resumes.
-      if (outcome === 'cancelled') continue;
+      // Work after a cancelled or waiting vertex is not skipped: it runs when the walk resumes.
+      if (outcome === 'cancelled' || outcome === 'waiting') continue;
       for (let e = offset[v] as number; e < (offset[v + 1] as number); e++) {
         const next = index[e] as number;
         if (this.outcomes[next] !== undefined) continue;
@@ -188,7 +191,7 @@ class Walker {
     }
     if (result === 'cancelled') this.stopping = true;
     if (result === 'failed' && (this.o.stopsWalk?.(v) ?? true)) this.stopping = true;
-    this.finish(v, result === 'ok' ? 'ok' : result);
+    this.finish(v, result);
   }
 
   private maybeDone(): void {

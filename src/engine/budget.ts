@@ -7,6 +7,7 @@
  * every target it changed.
  */
 import type { Plan } from '../model/plan.js';
+import { targetPath } from '../model/step-ref.js';
 
 export class FailureBudget {
   private readonly failed = new Map<number, Set<number>>();
@@ -45,7 +46,7 @@ export class FailureBudget {
     for (const [s, targets] of this.failed) {
       const svc = this.plan.services[s];
       if (svc === undefined || this.over(s)) continue;
-      for (const t of targets) out.push(`${svc.name}/${svc.targets[t]?.host.name ?? '?'}`);
+      for (const t of targets) out.push(targetPath(svc.name, svc.targets[t]?.host.name ?? '?'));
     }
     return out;
   }

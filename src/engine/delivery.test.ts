@@ -1,80 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Plan } from '../model/plan.js';
 import { exitCodeForRunState } from '../model/run.js';
-import { buildPlan } from '../plan/index.js';
-import { RecordingClock } from '../testing/clock.js';
-import { FakeProvider } from '../testing/fake-provider.js';
-import { FakeTraffic } from '../testing/fake-traffic.js';
-import { MemoryStore } from '../testing/memory-store.js';
-import { testProject } from '../testing/project.js';
-import { type RunnerDeps, resumeRun, startRun } from './runs.js';
+import type { Verdict } from '../model/traffic.js';
+import { deliverySetup } from '../testing/delivery-setup.js';
+import { resumeRun } from './runs.js';
 
-/** `h2` may be given more keys (an `address`). */
-function project(strategy: object, h2: object = {}) {
-  return testProject({
-    analyses: {
-      errors: {
-        prometheus: { address: 'http://prom', query: 'rate({service="{{ service }}"}[1m])' },
-        successCondition: 'result < 0.05',
-      },
-    },
-    services: {
-      api: {
-        group: 'app',
-        artifact: 'build/{{ version }}',
-        start: { command: 'serve' },
-        health: { http: { url: 'http://127.0.0.1:{{ port }}/health' } },
-        strategy: {
-          router: 'edge',
-          slots: { blue: { port: '{{ host.blue }}' }, green: { port: '{{ host.green }}' } },
-          ...strategy,
-        },
-      },
-    },
-    environments: {
-      dev: {
-        routers: { edge: { type: 'command', run: 'apply' } },
-        groups: {
-          app: {
-            hosts: [
-              { name: 'h1', vars: { blue: '8001', green: '8002' } },
-              { name: 'h2', vars: { blue: '8101', green: '8102' }, ...h2 },
-            ],
-          },
-        },
-      },
-    },
-  });
-}
-
-function setup(
-  strategy: object,
-  verdicts: Record<string, ('passed' | 'failed' | 'inconclusive')[]> = {},
-  h2: object = {},
-) {
-  const p = project(strategy, h2);
-  const store = new MemoryStore();
-  const provider = new FakeProvider();
-  const traffic = new FakeTraffic(verdicts);
-  const deps: RunnerDeps = {
-    store,
-    providers: () => provider,
-    clock: new RecordingClock(),
-    traffic,
-    identity: { actor: 'tester', pid: process.pid, hostname: 'test' },
-    leaseMs: 60_000,
-  };
-  const deploy = async (version: string) => {
-    const outcome = await startRun(
-      deps,
-      'dev',
-      async (): Promise<Plan> =>
-        buildPlan(p, { environment: 'dev', version }, await store.liveTargets('dev')),
-    );
-    if (outcome === null) throw new Error('nothing to change');
-    return outcome;
-  };
-  return { store, provider, traffic, deps, deploy };
+function setup(strategy: object, verdicts: Record<string, Verdict[]> = {}, h2: object = {}) {
+  return deliverySetup({ strategy, verdicts, h2 });
 }
 
 describe('canary', () => {
@@ -118,20 +49,11 @@ describe('canary', () => {
   });
 
   it('an approval continues from the pause: the weights and analyses before it are not done again', async () => {
-    const { store, traffic, deps, deploy } = setup({
+    const { traffic, deps, deploy, answer } = setup({
       type: 'canary',
       steps: [{ setWeight: 10 }, { analysis: 'errors' }, { setWeight: 50 }, { pause: {} }, { setWeight: 80 }],
     });
-    const approve = (runId: number) =>
-      store.append([
-        {
-          type: 'step.approved',
-          runId,
-          stepId: 'api/-/approve',
-          at: Date.now(),
-          data: { approved: true, actor: 'alice', reason: null },
-        },
-      ]);
+    const approve = (runId: number) => answer(runId, 'api/-/approve', 'approved');
     // The first deploy waits at the pause too.
     const first = await deploy('v1');
     await approve(first.runId);
@@ -187,7 +109,7 @@ describe('canary', () => {
 });
 
 describe('blue-green', () => {
-  it('waits for a person when promotion is manual; approval switches the router', async () => {
+  it('waits for a person when promotion is manual; an approval recorded as stores from before hold it (step.approved) switches the router', async () => {
     const { store, traffic, deps, deploy } = setup({ type: 'blue-green', autoPromote: false });
     const first = await deploy('v1');
     expect(first.state).toBe('waiting');

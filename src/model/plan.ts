@@ -99,6 +99,13 @@ export interface Delivery {
   /** The slot serving before the run; null on a first deploy. */
   fromSlot: Slot | null;
   steps: DeliveryStep[];
+  /**
+   * The service's step timeout and retry policy, which its service-level steps follow too (each
+   * kind's deadline is derived from the timeout: docs/strategies.md). Absent in plans stored
+   * before these steps had deadlines.
+   */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
 }
 
 export interface PlannedService {
@@ -160,9 +167,4 @@ export interface Plan {
    */
   force?: boolean;
   estimate: { ms: number; basis: 'history' | 'defaults' } | null;
-}
-
-/** Step ids are `<service>/<host>/<phase>`; rollback steps start with `rollback/`. */
-export function stepId(service: string, host: string, phase: string, rollback = false): string {
-  return `${rollback ? 'rollback/' : ''}${service}/${host}/${phase}`;
 }

@@ -77,6 +77,14 @@ export interface TargetChange {
   slot?: 'blue' | 'green' | null;
 }
 
+/** A person's answer to a step that waits for one: `marshal approve` or `marshal reject`. */
+export interface Answer {
+  decision: 'approved' | 'rejected';
+  actor: string;
+  /** What they gave with `--reason`. */
+  reason: string | null;
+}
+
 export interface RunEventMap {
   /** The plan is stored beside the event; the event carries its digest, so the chain covers it. */
   'run.created': {
@@ -115,7 +123,12 @@ export interface RunEventMap {
   'step.interrupted': { attempt: number };
   /** The step waits for a person (an approval, an inconclusive analysis): the run stops, exit 4. */
   'step.waiting': { reason: string };
-  /** A person's answer to a waiting step (`marshal approve` / `reject`). */
+  /** A person's answer to a waiting step; the event's `at` says when. */
+  'step.answered': Answer;
+  /**
+   * An answer as Marshal recorded it before `step.answered`: no longer written, still read (a run
+   * approved then is honoured when it resumes). See {@link answerOf}.
+   */
   'step.approved': { approved: boolean; actor: string; reason: string | null };
   /** One measurement of an analysis step. */
   'analysis.measurement': { measurement: Measurement };
@@ -130,6 +143,19 @@ export type NewEvent = {
 }[RunEventType];
 
 export type StoredEvent = NewEvent & { seq: number; hash: string; prevHash: string };
+
+/** The answer an event records, in either form it was ever written in; undefined for other events. */
+export function answerOf(event: NewEvent): Answer | undefined {
+  if (event.type === 'step.answered') return event.data;
+  if (event.type !== 'step.approved') return undefined;
+  const { approved, actor, reason } = event.data;
+  return { decision: approved ? 'approved' : 'rejected', actor, reason };
+}
+
+/** How `show` notes an answer on its step: `approved by alice: looks good`. */
+export function answerNote(answer: Answer): string {
+  return `${answer.decision} by ${answer.actor}${answer.reason ? `: ${answer.reason}` : ''}`;
+}
 
 /**
  * A stretch of time a run was being executed: from its start or a resume to the moment it
@@ -210,6 +236,21 @@ export interface StepRecord {
   durationMs: number | null;
   error: SerializedError | null;
   note: string | null;
+}
+
+/** A step that has not started: how the store begins a step's row, and how `show` lists it until then. */
+export function blankStep(runId: number, stepId: string): StepRecord {
+  return {
+    runId,
+    stepId,
+    state: 'pending',
+    attempts: 0,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    error: null,
+    note: null,
+  };
 }
 
 export interface TargetState {

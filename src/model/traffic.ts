@@ -33,13 +33,22 @@ export interface Router {
 export interface Traffic {
   /** The router `name` of the environment, from its configuration (paths relative to `projectDir`). */
   router(name: string, config: RouterConfig, projectDir: string): Router;
-  /** Runs an analysis whose templates are rendered; measurements are reported as they come. */
+  /**
+   * Runs an analysis whose templates are rendered, counting on from the measurements it already
+   * `taken` (a resumed run's); new ones are reported as they come.
+   */
   analyze(
     name: string,
     spec: AnalysisConfig,
     io: StepIO,
-    onMeasurement: (measurement: Measurement) => void,
+    progress: AnalysisProgress,
   ): Promise<AnalysisResult>;
+}
+
+export interface AnalysisProgress {
+  /** Measurements taken before, oldest first: they count towards the verdict. */
+  taken: readonly Measurement[];
+  onMeasurement(measurement: Measurement): void;
 }
 
 export interface AnalysisResult {

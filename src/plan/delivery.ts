@@ -8,6 +8,7 @@ import { MarshalError } from '../model/errors.js';
 import type { Delivery, DeliveryStep } from '../model/plan.js';
 import type { Slot } from '../model/provider.js';
 import type { Config, ServiceConfig } from '../model/schema.js';
+import { retryPolicy } from './phases.js';
 
 /** A delivery step before it has an id. */
 type StepSpec = DeliveryStep extends infer T ? (T extends DeliveryStep ? Omit<T, 'id'> : never) : never;
@@ -102,5 +103,7 @@ export function deliveryOf(
           return s.kind;
       }
     }),
+    timeoutMs: svc.timeout ?? config.defaults.timeout,
+    retry: retryPolicy(svc.retry ?? config.defaults.retry),
   };
 }

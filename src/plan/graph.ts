@@ -8,7 +8,7 @@
 import { Graph } from '../dag/graph.js';
 import { append } from '../model/arrays.js';
 import type { DeliveryStep, Phase, Plan } from '../model/plan.js';
-import { stepId } from '../model/plan.js';
+import { formatStepRef, type StepRef } from '../model/step-ref.js';
 
 /** Vertex kinds. */
 export const STEP = 0;
@@ -24,6 +24,19 @@ export const ROUTE_BACK: DeliveryStep = { id: 'route-back', kind: 'route', weigh
 
 export type Direction = 'deploy' | 'rollback';
 
+/** A vertex as data: what it is, and the indexes into the plan it stands for. */
+export type Vertex =
+  /** One phase of one target (`api/h1/start`). */
+  | { kind: 'step'; service: number; target: number; phase: number }
+  /** A service-level step of blue-green or canary (`api/-/weight-10`); `step` indexes its delivery steps. */
+  | { kind: 'service-step'; service: number; step: number }
+  /** A target with no phases: only its new version is recorded. */
+  | { kind: 'mark'; service: number; target: number }
+  /** The end of a batch of a rolling service: the next batch waits for it. */
+  | { kind: 'batch-gate'; service: number; batch: number }
+  /** Every target of a service is done: the services needing it wait for it. */
+  | { kind: 'service-gate'; service: number };
+
 export interface RunGraph {
   direction: Direction;
   graph: Graph;
@@ -36,6 +49,9 @@ export interface RunGraph {
   phase: Int32Array;
   capacities: number[];
   semaphores(v: number): readonly number[];
+  vertex(v: number): Vertex;
+  /** The step a step or service-step vertex runs; undefined for gates and marks. */
+  ref(v: number): StepRef | undefined;
   /** Persisted id of a step vertex (`api/host-1/switch`); '' for gates. */
   stepId(v: number): string;
   /** Vertex of a persisted step id. */
@@ -100,17 +116,37 @@ class Builder {
       const svc = plan.services[s];
       return (direction === 'deploy' ? svc?.phases : svc?.rollback) ?? [];
     };
-    const idOf = (v: number): string => {
-      if (kind[v] === SERVICE_STEP) {
-        const svc = plan.services[service[v] as number];
-        const step = direction === 'deploy' ? svc?.delivery?.steps[phase[v] as number] : ROUTE_BACK;
-        return stepId(svc?.name ?? '?', '-', step?.id ?? '?', direction === 'rollback');
-      }
-      if (kind[v] !== STEP) return '';
+    const rollback = direction === 'rollback';
+    const refOf = (v: number): StepRef | undefined => {
       const svc = plan.services[service[v] as number];
+      const name = svc?.name ?? '?';
+      if (kind[v] === SERVICE_STEP) {
+        const step = rollback ? ROUTE_BACK : svc?.delivery?.steps[phase[v] as number];
+        return { service: name, target: null, phase: step?.id ?? '?', rollback };
+      }
+      if (kind[v] !== STEP) return undefined;
       const host = svc?.targets[target[v] as number]?.host.name ?? '?';
       const ph = phasesOf(service[v] as number)[phase[v] as number];
-      return stepId(svc?.name ?? '?', host, ph?.id ?? '?', direction === 'rollback');
+      return { service: name, target: host, phase: ph?.id ?? '?', rollback };
+    };
+    const idOf = (v: number): string => {
+      const ref = refOf(v);
+      return ref === undefined ? '' : formatStepRef(ref);
+    };
+    const vertex = (v: number): Vertex => {
+      const s = service[v] as number;
+      switch (kind[v]) {
+        case STEP:
+          return { kind: 'step', service: s, target: target[v] as number, phase: phase[v] as number };
+        case SERVICE_STEP:
+          return { kind: 'service-step', service: s, step: phase[v] as number };
+        case MARK:
+          return { kind: 'mark', service: s, target: target[v] as number };
+        case BATCH_GATE:
+          return { kind: 'batch-gate', service: s, batch: target[v] as number };
+        default:
+          return { kind: 'service-gate', service: s };
+      }
     };
     let index: Map<string, number> | undefined;
     return {
@@ -122,6 +158,8 @@ class Builder {
       phase,
       capacities,
       semaphores: (v) => (kind[v] === STEP ? (serviceSems[service[v] as number] ?? none) : none),
+      vertex,
+      ref: refOf,
       stepId: idOf,
       vertexOf: (id) => {
         if (index === undefined) {

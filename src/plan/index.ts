@@ -19,6 +19,15 @@ export {
   SERVICE_STEP,
   STEP,
   type TouchedTargets,
+  type Vertex,
 } from './graph.js';
 export { probeOf, type TargetProbe } from './probe.js';
-export { actionFor, restoreHealthAction, scopeFor, slotPort, targetContext } from './render.js';
+export {
+  actionFor,
+  restoreHealthAction,
+  retireAction,
+  scopeFor,
+  slotPort,
+  targetContext,
+} from './render.js';
+export { renderAnalysis, routerBackends } from './render-delivery.js';

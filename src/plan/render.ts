@@ -192,6 +192,15 @@ export function actionFor(
   }
 }
 
+/**
+ * What takes a blue-green or canary service's old slot down once it is no longer needed
+ * (`keepOldFor`): a restore of that slot to nothing (`keep` is unused then).
+ */
+export function retireAction(service: PlannedService): Action | null {
+  const slot = service.delivery?.fromSlot ?? null;
+  return slot === null ? null : { kind: 'restore', version: null, keep: 2, process: null, slot };
+}
+
 /** The health check that follows a restore, or null when there is nothing to check. */
 export function restoreHealthAction(
   plan: Plan,

@@ -35,6 +35,30 @@ describe('nextStep', () => {
   });
 });
 
+describe('answers', () => {
+  // `show` notes an answer on its step the same way, whichever form the store holds it in.
+  it('notes approve and reject on the waiting step, and an answer recorded before step.answered alike', () => {
+    const answered = (data: { decision: 'approved' | 'rejected'; reason: string | null }) =>
+      nextStep(undefined, {
+        type: 'step.answered',
+        runId: 1,
+        stepId: 'api/-/approve',
+        at: 1,
+        data: { ...data, actor: 'alice' },
+      }).note;
+    expect(answered({ decision: 'approved', reason: null })).toBe('approved by alice');
+    expect(answered({ decision: 'rejected', reason: 'too noisy' })).toBe('rejected by alice: too noisy');
+    const old = nextStep(undefined, {
+      type: 'step.approved',
+      runId: 1,
+      stepId: 'api/-/approve',
+      at: 1,
+      data: { approved: true, actor: 'bob', reason: 'ok' },
+    });
+    expect(old.note).toBe('approved by bob: ok');
+  });
+});
+
 describe('mayTakeLock', () => {
   const lock: LockInfo = {
     environment: 'prod',

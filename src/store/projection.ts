@@ -9,7 +9,8 @@ import type { SerializedError } from '../model/errors.js';
 import { MarshalError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { NewEvent, RunRecord, RunState, StepRecord, TargetChange, TargetState } from '../model/run.js';
-import { isTerminalRunState } from '../model/run.js';
+import { type Answer, answerNote, answerOf, blankStep, isTerminalRunState } from '../model/run.js';
+import { parseStepRef } from '../model/step-ref.js';
 import type { LockInfo, NewRun } from '../model/store.js';
 import { planDigest } from './chain.js';
 
@@ -95,19 +96,7 @@ function requireStepId(event: NewEvent): string {
 /** The step row after `event`, given the row before it (undefined when new). */
 export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRecord {
   const stepId = requireStepId(event);
-  const s: StepRecord = prev
-    ? { ...prev }
-    : {
-        runId: event.runId,
-        stepId,
-        state: 'pending',
-        attempts: 0,
-        startedAt: null,
-        endedAt: null,
-        durationMs: null,
-        error: null,
-        note: null,
-      };
+  const s: StepRecord = prev ? { ...prev } : blankStep(event.runId, stepId);
   switch (event.type) {
     case 'step.started':
       s.state = 'running';
@@ -152,10 +141,9 @@ export function nextStep(prev: StepRecord | undefined, event: NewEvent): StepRec
       s.state = 'waiting';
       s.note = event.data.reason;
       break;
+    case 'step.answered':
     case 'step.approved':
-      s.note = event.data.approved
-        ? `approved by ${event.data.actor}${event.data.reason ? `: ${event.data.reason}` : ''}`
-        : `rejected by ${event.data.actor}${event.data.reason ? `: ${event.data.reason}` : ''}`;
+      s.note = answerNote(answerOf(event) as Answer);
       break;
     default:
       throw new MarshalError('INTERNAL', `${event.type} is not a step event`);
@@ -206,10 +194,8 @@ export function compareSteps(a: StepRecord, b: StepRecord): number {
 
 /** `[service, phase]` of a deploy step id `<service>/<host>/<phase>`; undefined for rollback or malformed ids. */
 export function serviceAndPhase(stepId: string): [string, string] | undefined {
-  if (stepId.startsWith('rollback/')) return undefined;
-  const first = stepId.indexOf('/');
-  const second = first < 0 ? -1 : stepId.indexOf('/', first + 1);
-  return second < 0 ? undefined : [stepId.slice(0, first), stepId.slice(second + 1)];
+  const ref = parseStepRef(stepId);
+  return ref === undefined || ref.rollback ? undefined : [ref.service, ref.phase];
 }
 
 /** Whether a step is a sample for `phaseDurations`: it did the work and succeeded. */

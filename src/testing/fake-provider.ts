@@ -18,6 +18,8 @@ export interface Script {
   hang?: boolean;
   /** Milliseconds each apply takes. */
   delayMs?: number;
+  /** Each apply finishes only once this has settled too (or the step is aborted). */
+  until?: Promise<unknown>;
 }
 
 export interface Call {
@@ -84,6 +86,7 @@ export class FakeProvider implements Provider {
     try {
       io.log(`apply ${key}`);
       await wait(script.hang ? Number.POSITIVE_INFINITY : (script.delayMs ?? 1), io.signal);
+      if (script.until) await Promise.race([script.until, wait(Number.POSITIVE_INFINITY, io.signal)]);
       const failed = this.failures.get(key) ?? 0;
       if (failed < (script.failTimes ?? 0)) {
         this.failures.set(key, failed + 1);

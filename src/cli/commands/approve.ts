@@ -1,5 +1,5 @@
 import { MarshalError } from '../../model/errors.js';
-import type { NewEvent } from '../../model/run.js';
+import type { Answer, NewEvent } from '../../model/run.js';
 import { identity, withRun } from '../context.js';
 import type { GlobalOptions } from '../output.js';
 import { resumeWithProgress } from '../run-command.js';
@@ -13,7 +13,7 @@ function answer(
   globals: GlobalOptions,
   ref: string,
   reason: string | undefined,
-  approved: boolean,
+  decision: Answer['decision'],
 ): Promise<number> {
   return withRun(globals, ref, async (store, record) => {
     const waiting = await store.getSteps(record.id, { states: ['waiting'] });
@@ -27,11 +27,11 @@ function answer(
     await store.append(
       waiting.map(
         (s): NewEvent => ({
-          type: 'step.approved',
+          type: 'step.answered',
           runId: record.id,
           stepId: s.stepId,
           at: Date.now(),
-          data: { approved, actor, reason: reason ?? null },
+          data: { decision, actor, reason: reason ?? null },
         }),
       ),
     );
@@ -40,9 +40,9 @@ function answer(
 }
 
 export function run(globals: GlobalOptions, ref: string, flags: { reason?: string }): Promise<number> {
-  return answer(globals, ref, flags.reason, true);
+  return answer(globals, ref, flags.reason, 'approved');
 }
 
 export function reject(globals: GlobalOptions, ref: string, flags: { reason?: string }): Promise<number> {
-  return answer(globals, ref, flags.reason, false);
+  return answer(globals, ref, flags.reason, 'rejected');
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MarshalError } from '../../model/errors.js';
 import { isTerminalRunState, type StoredLogLine } from '../../model/run.js';
+import { stepPathFilter } from '../../model/step-ref.js';
 import { openProjectStore, parseRunRef, resolveRunId } from '../context.js';
 import { color, type GlobalOptions, print, printJson, timestamp } from '../output.js';
 import { planSteps } from '../render/run.js';
@@ -15,17 +16,9 @@ function format(line: StoredLogLine): string {
   return `${color.dim(timestamp(line.at))} ${line.stepId} ${color.dim('|')} ${text}`;
 }
 
-/**
- * `--step X` selects the step X, and every step under the path X — a service (`api`) or a
- * target (`api/host-1`), its rollback steps included (`rollback/api/…`). Paths match whole
- * segments (`api` is not a prefix of `api2/…`, nor `api/h1` of `api/h10/…`), and a trailing
- * `/` changes nothing (`api/`, `api/h1/upload/`).
- */
+/** `--step X`: every step when absent, else what model/step-ref.ts `stepPathFilter` selects. */
 export function stepFilter(step: string | undefined): (stepId: string) => boolean {
-  if (step === undefined) return () => true;
-  const path = step.replace(/\/+$/, '');
-  const under = `${path}/`;
-  return (id) => id === path || id.startsWith(under) || id.startsWith(`rollback/${under}`);
+  return step === undefined ? () => true : stepPathFilter(step);
 }
 
 export async function run(

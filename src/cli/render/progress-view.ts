@@ -6,6 +6,7 @@
 import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../../model/plan.js';
 import type { NewEvent, StepRecord } from '../../model/run.js';
+import { isRollbackStep, parseStepRef, withinService } from '../../model/step-ref.js';
 import { color } from '../output.js';
 
 interface ServiceView {
@@ -62,7 +63,7 @@ export class ProgressView {
     for (const step of steps) {
       const svc = this.serviceOf(step.stepId);
       if (svc === undefined) continue;
-      const rollback = step.stepId.startsWith('rollback/');
+      const rollback = isRollbackStep(step.stepId);
       if (step.state === 'succeeded') {
         if (rollback) svc.rollback.done++;
         else svc.done++;
@@ -95,7 +96,7 @@ export class ProgressView {
     const id = event.stepId;
     const svc = this.serviceOf(id);
     if (svc === undefined) return;
-    const rollback = id.startsWith('rollback/');
+    const rollback = isRollbackStep(id);
     const running = rollback ? svc.rollback.running : svc.running;
     switch (event.type) {
       case 'step.started':
@@ -139,15 +140,7 @@ export class ProgressView {
       s.failed > 0 || s.running.size > 0 || s.waiting.size > 0 || touchedByRollback(s);
     const shown = [...all.filter(busy), ...all.filter((s) => !busy(s))].slice(0, MAX_ROWS);
     const rows = shown.map((s) => {
-      const current = [...s.running, ...s.rollback.running]
-        .map((id) =>
-          id
-            .split('/')
-            .slice(id.startsWith('rollback/') ? 2 : 1)
-            .join('/'),
-        )
-        .slice(0, 3)
-        .join(', ');
+      const current = [...s.running, ...s.rollback.running].map(withinService).slice(0, 3).join(', ');
       const time = s.started === null ? '' : formatDuration((s.ended ?? now) - s.started);
       const count = `${s.done}/${s.steps}`.padStart(9);
       return `  ${mark(s, spin)} ${s.name.padEnd(16)} ${label(s).padEnd(18)} ${count}  ${color.dim(time.padEnd(7))} ${color.dim(current)}`;
@@ -160,7 +153,7 @@ export class ProgressView {
   }
 
   private serviceOf(stepId: string): ServiceView | undefined {
-    const name = stepId.split('/', 2)[stepId.startsWith('rollback/') ? 1 : 0];
+    const name = parseStepRef(stepId)?.service;
     return name === undefined ? undefined : this.services.get(name);
   }
 }

@@ -6,6 +6,7 @@ import type { RunObserver } from '../../engine/journal.js';
 import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../../model/plan.js';
 import type { LogLine, NewEvent, StepRecord, TargetChange } from '../../model/run.js';
+import { isRollbackStep, targetPath } from '../../model/step-ref.js';
 import { color, type OutputMode, timestamp } from '../output.js';
 import { ProgressView } from './progress-view.js';
 
@@ -89,7 +90,7 @@ export class Progress implements RunObserver {
     }
     if (event.stepId === undefined) return;
     const id = event.stepId;
-    const rollback = id.startsWith('rollback/');
+    const rollback = isRollbackStep(id);
     switch (event.type) {
       case 'step.started':
         // Plain output says when each step ends (with its duration); starts only when they tell
@@ -139,7 +140,7 @@ export class Progress implements RunObserver {
   /** A rollback put a target back. */
   private backOn(at: number, change: TargetChange): void {
     if (this.mode === 'plain')
-      this.line(at, `${change.service}/${change.target} back on ${change.version ?? 'nothing'}`);
+      this.line(at, `${targetPath(change.service, change.target)} back on ${change.version ?? 'nothing'}`);
   }
 
   /** Plain mode writes to stdout; in live mode only failures are printed above the live block. */

@@ -1,8 +1,8 @@
 /** A run after the fact: header, steps with timings, root causes. */
 import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../../model/plan.js';
-import { stepId } from '../../model/plan.js';
 import {
+  blankStep,
   changesOf,
   type RunRecord,
   type RunState,
@@ -10,6 +10,7 @@ import {
   type ServiceChange,
   type StepRecord,
 } from '../../model/run.js';
+import { formatStepRef, isRollbackStep, servicePathOf, targetPathOf } from '../../model/step-ref.js';
 import type { Measurement } from '../../model/traffic.js';
 import { color, table } from '../output.js';
 import { type RunTime, runTime, tookText } from './took.js';
@@ -52,22 +53,12 @@ export function versionsText(changes: readonly ServiceChange[], limit = 6): stri
 export function planSteps(plan: Plan, steps: readonly StepRecord[]): StepRecord[] {
   const byId = new Map(steps.map((s) => [s.stepId, s]));
   const ordered: StepRecord[] = [];
-  const blank = (id: string): StepRecord => ({
-    runId: steps[0]?.runId ?? 0,
-    stepId: id,
-    state: 'pending',
-    attempts: 0,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    error: null,
-    note: null,
-  });
+  const runId = steps[0]?.runId ?? 0;
   for (const svc of plan.services) {
     for (const t of svc.targets) {
       for (const p of svc.phases) {
-        const id = stepId(svc.name, t.host.name, p.id);
-        ordered.push(byId.get(id) ?? blank(id));
+        const id = formatStepRef({ service: svc.name, target: t.host.name, phase: p.id, rollback: false });
+        ordered.push(byId.get(id) ?? blankStep(runId, id));
         byId.delete(id);
       }
     }
@@ -125,7 +116,7 @@ const STATE_ORDER: StepRecord['state'][] = [
 function summarised(steps: readonly StepRecord[]): string[] {
   const services = new Map<string, StepRecord[]>();
   for (const s of steps) {
-    const name = s.stepId.split('/', s.stepId.startsWith('rollback/') ? 2 : 1).join('/');
+    const name = servicePathOf(s.stepId) ?? s.stepId;
     const list = services.get(name) ?? [];
     list.push(s);
     services.set(name, list);
@@ -186,8 +177,8 @@ export function renderRun(
     ]),
     '',
   ];
-  const forward = steps.filter((s) => !s.stepId.startsWith('rollback/'));
-  const rollback = steps.filter((s) => s.stepId.startsWith('rollback/'));
+  const forward = steps.filter((s) => !isRollbackStep(s.stepId));
+  const rollback = steps.filter((s) => isRollbackStep(s.stepId));
   lines.push(color.bold('Steps'), ...stepSection(run, forward, all));
   const analysed = Object.entries(measurements);
   if (analysed.length > 0) {
@@ -229,7 +220,7 @@ export function renderOutcome(
   ];
   const failed = steps.filter((s) => s.state === 'failed');
   if (run.state === 'succeeded' && failed.length > 0) {
-    const hosts = new Set(failed.map((f) => f.stepId.split('/').slice(0, 2).join('/')));
+    const hosts = new Set(failed.map((f) => targetPathOf(f.stepId) ?? f.stepId));
     lines.push(
       color.yellow(
         `  warning: ${hosts.size} target${hosts.size === 1 ? '' : 's'} failed within the failure budget and were left as they are: ${[...hosts].join(', ')}`,
@@ -245,8 +236,8 @@ export function renderOutcome(
     );
   const restored = new Set(
     steps
-      .filter((s) => s.stepId.startsWith('rollback/') && s.state === 'succeeded')
-      .map((s) => s.stepId.split('/').slice(1, 3).join('/')),
+      .filter((s) => isRollbackStep(s.stepId) && s.state === 'succeeded')
+      .map((s) => targetPathOf(s.stepId) ?? s.stepId),
   );
   if (restored.size > 0) lines.push(`  rolled back: ${[...restored].join(', ')}`);
   if (run.state === 'failed' && run.error)

@@ -148,6 +148,34 @@ describe('measureLoop', () => {
     expect(result.measurements.map((m) => m.at)).toEqual([5000, 6000, 7000]);
   });
 
+  it('counts on from measurements taken before: no second initialDelay, the next one an interval after the last', async () => {
+    let clock = 10_000;
+    const sleeps: number[] = [];
+    const measure = script(['success', 'failure']);
+    const taken: Measurement[] = [
+      { at: 9_000, value: 1, outcome: 'success' },
+      { at: 9_800, value: 2, outcome: 'success' },
+    ];
+    const result = await measureLoop('demo', spec({ count: 4, initialDelay: 5000 }), measure, recordingIO(), {
+      taken,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    });
+    expect(sleeps).toEqual([800, 1000]);
+    expect(measure.calls).toBe(2);
+    expect(result.message).toBe('failed (1) > failureLimit (0)');
+    expect(result.measurements.map((m) => m.at)).toEqual([9_000, 9_800, 10_800, 11_800]);
+    // Taken ones that already reach a verdict (stopped before the step's outcome was stored) stand.
+    const decided = await measureLoop('demo', spec({ count: 2 }), script([]), recordingIO(), {
+      ...instant,
+      taken,
+    });
+    expect(decided.message).toBe('passed: 2 of 2 measurements succeeded');
+  });
+
   it('logs every measurement and the verdict, and hands each measurement over as it is taken', async () => {
     const io = recordingIO();
     const seen: Measurement[] = [];

@@ -25,6 +25,11 @@ export interface AnalysisOptions {
   onMeasurement?(measurement: Measurement): void | Promise<void>;
   /** Runs `command` analyses; default `/bin/sh -c` on this machine. */
   runCommand?: AnalysisCommandRunner;
+  /**
+   * Measurements taken before (a resumed run's), oldest first: they count, and the next one is
+   * taken an `interval` after the last of them, with no second `initialDelay`.
+   */
+  taken?: readonly Measurement[];
 }
 
 /** The timing and limits {@link measureLoop} needs. */
@@ -81,8 +86,17 @@ export async function measureLoop(
   const { signal } = io;
   throwIfAborted(signal);
   const tally = emptyTally();
-  const measurements: Measurement[] = [];
-  if (spec.initialDelay > 0) await sleep(spec.initialDelay, signal);
+  const measurements = [...(options.taken ?? [])];
+  for (const m of measurements) record(tally, m);
+  const last = measurements.at(-1);
+  if (last === undefined) {
+    if (spec.initialDelay > 0) await sleep(spec.initialDelay, signal);
+  } else {
+    // Killed between the deciding measurement and the step's outcome: the verdict stands as taken.
+    const decision = assess(tally, spec);
+    if (decision !== null) return conclude(name, decision, measurements, spec.dryRun, io);
+    await sleep(Math.max(0, spec.interval - (now() - last.at)), signal);
+  }
   for (;;) {
     throwIfAborted(signal);
     const at = now();

@@ -4,10 +4,10 @@
  * too many inconclusive → inconclusive, a streak of errors → error, and
  * `count` judged measurements within the limits → passed. Pure: no I/O, no time.
  */
+import { CONSECUTIVE_ERROR_LIMIT } from '../../model/measurement.js';
 import type { AnalysisResult, Measurement, Verdict } from '../../model/traffic.js';
 
-/** Errors in a row that end an analysis with `error`. */
-export const CONSECUTIVE_ERROR_LIMIT = 4;
+export { CONSECUTIVE_ERROR_LIMIT };
 
 /** The limits of an analysis. */
 export interface Limits {

@@ -8,6 +8,7 @@ import type {
   StoredEvent,
   StoredLogLine,
 } from '../../model/run.js';
+import { deployStepRange } from '../../model/step-ref.js';
 import type { ChainReport, EventQuery, RunQuery } from '../../model/store.js';
 import { type ChainRow, verifyPlans, verifyRows } from '../chain.js';
 import {
@@ -171,7 +172,7 @@ export function phaseDurations(
   for (const service of services) {
     let wanted = PHASE_SAMPLES_PER_SERVICE;
     for (const run of runs) {
-      const rows = query.all(run, `${service}/`, `${service}0`, wanted);
+      const rows = query.all(run, ...deployStepRange(service), wanted);
       for (const row of rows) samples.push(row);
       wanted -= rows.length;
       if (wanted <= 0) break;
