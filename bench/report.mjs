@@ -1,6 +1,6 @@
 // Formats benchmark results as a Markdown report and writes docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
 export function median(values) {
@@ -56,6 +56,18 @@ export function replaceScaleSection(text, scale, pass) {
   const next = text.indexOf('\n## ', start + 1);
   const section = `${scaleSection(scale, pass).join('\n')}\n`;
   return `${text.slice(0, start + 1)}${section}${next === -1 ? '' : text.slice(next)}`;
+}
+
+/**
+ * The last section of docs/benchmarks.md is written by hand, not measured by this pass: what the
+ * time went to and what was tried. A full pass rewrites everything above it and keeps it.
+ */
+export const NOTES_HEADING = '## What the time went to, and what kept it low';
+
+/** The hand-written notes at the end of `text` (docs/benchmarks.md), from their heading on; '' if none. */
+export function notesOf(text) {
+  const start = text.indexOf(`\n${NOTES_HEADING}\n`);
+  return start === -1 ? '' : text.slice(start + 1);
 }
 
 export function writeReport({ rows, startup, scale, fleet, runs, command, machine: m, write }) {
@@ -145,6 +157,10 @@ export function writeReport({ rows, startup, scale, fleet, runs, command, machin
     );
   }
   const text = `${lines.join('\n')}\n`;
-  if (write) writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), text);
+  if (write) {
+    const doc = new URL('../docs/benchmarks.md', import.meta.url);
+    const notes = existsSync(doc) ? notesOf(readFileSync(doc, 'utf8')) : '';
+    writeFileSync(doc, notes === '' ? text : `${text}\n${notes}`);
+  }
   return text;
 }

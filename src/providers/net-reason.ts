@@ -1,4 +1,4 @@
-/** Short reasons for a failed connection, shared by health probes and analyses. */
+/** Short reasons for a failed connection, shared by health probes, analyses and SSH connections. */
 import { formatDuration } from '../model/duration.js';
 
 const NET_REASONS: Record<string, string> = {
@@ -14,6 +14,11 @@ const NET_REASONS: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
 };
 
+/** The short reason for a socket error's code (ECONNREFUSED: `connection refused`), if it has one. */
+export function codeReason(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : NET_REASONS[code];
+}
+
 /**
  * `connection refused` rather than fetch's bare `fetch failed`; with `timeoutMs`, a timeout is
  * named with its limit (`timed out after 2.0s`).
@@ -24,7 +29,8 @@ export function networkReason(err: unknown, timeoutMs?: number): string {
   // fetch wraps the socket error: TypeError('fetch failed', { cause }).
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   const code = (cause as NodeJS.ErrnoException | null)?.code;
-  if (code !== undefined && NET_REASONS[code] !== undefined) return NET_REASONS[code];
+  const reason = codeReason(code);
+  if (reason !== undefined) return reason;
   if (timeoutMs !== undefined && cause instanceof Error && cause.name === 'TimeoutError') return timedOut;
   return cause instanceof Error ? cause.message : String(cause);
 }

@@ -151,14 +151,21 @@ export async function startHaproxy(options: {
     routerConfig: { type: 'haproxy', backend, socket: socketPath, configFile: configPath },
     async reload() {
       const before = await workerPid();
-      process.kill(child.pid as number, 'SIGUSR2');
+      // A master that has just started its worker re-executes itself (wait mode) and ignores
+      // SIGUSR2 until it is back in its loop, while the worker already answers: a signal sent
+      // then is lost (seen: no reload, once in a few runs). Sent again each second until a new
+      // worker answers; a second reload is harmless.
+      let sentAt = 0;
       await waitFor(
         async () => {
+          if (Date.now() - sentAt >= 1000) {
+            process.kill(child.pid as number, 'SIGUSR2');
+            sentAt = Date.now();
+          }
           const now = await workerPid().catch(() => undefined);
           return now !== undefined && now !== before;
         },
-        // A new worker parses the config and takes over the sockets: seconds on a loaded machine.
-        15_000,
+        10_000,
         'haproxy reload',
       );
     },

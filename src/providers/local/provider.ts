@@ -19,7 +19,6 @@ import { commandFailed } from '../exec.js';
 import { runHealthChecks } from '../health/index.js';
 import { whileAlive } from '../health/watch.js';
 import { RMTREE } from '../shell.js';
-import { ShellPool } from '../shell-pool.js';
 import { commandEnv } from './env.js';
 import { exists, isDirectory, removeIfPresent } from './fsops.js';
 import { type LocalLayout, layout, releaseDir } from './layout.js';
@@ -41,6 +40,7 @@ import {
   stopService,
   strayGroups,
 } from './service.js';
+import { ShellPool } from './shell-pool.js';
 import { copySmallTree, isSmallTree, smallTree } from './small-tree.js';
 import { inspectLocal } from './status.js';
 

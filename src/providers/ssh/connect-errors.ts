@@ -1,5 +1,6 @@
 /** The errors of opening a connection: refused host keys, failed logins, unreachable hosts. */
 import { MarshalError } from '../../model/errors.js';
+import { codeReason } from '../net-reason.js';
 import { fingerprint, type HostKeyVerdict } from './known-hosts.js';
 
 /** A refused host key: never retryable (a retry meets the same key), with how to fix known_hosts. */
@@ -31,16 +32,6 @@ function keyscanArgs(hostName: string): string {
   return bracketed === null ? hostName : `-p ${bracketed[2]} ${bracketed[1]}`;
 }
 
-const NET_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found (DNS lookup failed)',
-};
-
 /** A failed connection or login; only a failed login is not retryable. */
 export function connectError(err: Error, label: string, key: string, timeoutMs: number): MarshalError {
   const level = (err as { level?: string }).level;
@@ -58,7 +49,7 @@ export function connectError(err: Error, label: string, key: string, timeoutMs: 
   }
   const code = (err as NodeJS.ErrnoException).code;
   const reason =
-    (code !== undefined ? NET_REASONS[code] : undefined) ??
+    codeReason(code) ??
     (/Timed out while waiting for handshake/.test(err.message)
       ? `no SSH handshake within ${Math.round(timeoutMs / 100) / 10}s`
       : err.message);

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MarshalError } from '../model/errors.js';
+import { MarshalError } from '../../model/errors.js';
+import { isAlive } from '../process.js';
 import { jobScript } from './job-script.js';
-import { isAlive } from './process.js';
 import { ShellPool } from './shell-pool.js';
 
 const never = new AbortController().signal;

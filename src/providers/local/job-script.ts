@@ -16,8 +16,8 @@
  * Then the exit status and the end of the output, as markers the pool reads (`token`).
  */
 import { isAbsolute } from 'node:path';
-import { shellQuote } from '../model/template.js';
-import { SHELL_BUILTINS, shellFreeArgv } from './shell.js';
+import { shellQuote } from '../../model/template.js';
+import { SHELL_BUILTINS, shellFreeArgv } from '../shell.js';
 
 export interface JobCommand {
   command: string;

@@ -20,13 +20,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
-import { monotonicMs } from '../model/clock.js';
-import { MarshalError } from '../model/errors.js';
-import { abortError, throwIfAborted } from './abort.js';
-import type { ProcessResult } from './exec.js';
+import { monotonicMs } from '../../model/clock.js';
+import { MarshalError } from '../../model/errors.js';
+import { abortError, throwIfAborted } from '../abort.js';
+import type { ProcessResult } from '../exec.js';
+import { MAX_LINE } from '../lines.js';
+import { KILL_GRACE_MS, terminateGroup } from '../process.js';
 import { type JobCommand, jobScript } from './job-script.js';
-import { MAX_LINE } from './lines.js';
-import { KILL_GRACE_MS, terminateGroup } from './process.js';
 
 export interface PoolCommand extends JobCommand {
   signal: AbortSignal;
