@@ -193,7 +193,7 @@ describe('restore', () => {
     // Applying again changes nothing: the process is kept.
     const pid = (await readLocalTarget(root, 'api')).pid;
     const io = await apply(restore);
-    expect(io.text('info')).toEqual(['current → v1 (already)', 'v1 is already running']);
+    expect(io.text('info')).toEqual(['current → v1 (already)', `v1 is already running (pid ${pid})`]);
     expect((await readLocalTarget(root, 'api')).pid).toBe(pid);
   });
 
