@@ -54,6 +54,14 @@ export function describePrune(whenReady: WhenRigReady): void {
       ]);
     });
 
+    it('reads a link that names its release by an absolute path as well', async () => {
+      await rig.upload(['v1', 'v2', 'v3']);
+      await rig.sh('ln -s "$(pwd -P)/api/releases/v1" api/current');
+      const io = await rig.apply(switchTo('v3', 1));
+      expect(io.text('info')).toEqual(['current → v3 (was v1)', 'pruned v2 (keeping 1)']);
+      expect(await releases()).toEqual(['v1', 'v3']);
+    });
+
     it('with room to spare, keeps the newest of the releases no link names', async () => {
       await rig.upload(['v1', 'v2', 'v3', 'v4', 'v5']);
       await rig.sh('ln -s releases/v1 api/current-green');
