@@ -14,6 +14,7 @@ import {
 import { displayPath, remoteLayout } from './layout.js';
 import {
   holderScript,
+  inspectScript,
   logTailScript,
   OWNERSHIP_FUNCTIONS,
   PROCESS_FUNCTIONS,
@@ -261,6 +262,8 @@ describe('scripts', () => {
       processScript(l, true),
       logTailScript(l, 100),
       holderScript(8080),
+      inspectScript(l, 8080),
+      inspectScript(l, null),
     ];
     for (const script of scripts) execFileSync('/bin/sh', ['-n', '-c', script]);
   });

@@ -197,18 +197,23 @@ export function holderScript(port: number): string {
 /**
  * What really runs for the service (`marshal status --probe`), read-only: `current=<link>`,
  * `recorded=<pid>`, `alive=<pid>`, `version=<recorded version>`, `stray=<pgid> <version>` per
- * unrecorded group, and with a port `listener=<pid|-> <pgid|-> <version|-> <command>`.
+ * unrecorded group, and with a port `listener=<pid|-> <pgid|-> <version|-> <command>`. Without
+ * a service directory there is no link and no record, but processes and the port are looked
+ * at all the same (by the path the directory had), as the local provider does.
  */
 export function inspectScript(l: RemoteLayout, port: number | null): string {
   return [
     assign({ sd: l.serviceDir, ...(port === null ? {} : { port: String(port) }) }),
-    'cd -- "$sd" 2>/dev/null && real=$(pwd -P) || exit 0',
+    'here=1; cd -- "$sd" 2>/dev/null && real=$(pwd -P) || { here=; case $sd in /*) real=$sd;; *) real=$PWD/$sd;; esac; }',
     PROCESS_FUNCTIONS,
     OWNERSHIP_FUNCTIONS,
-    'l=$(readlink current 2>/dev/null) && echo "current=$l"',
-    'read -r rp 2>/dev/null <run/service.pid && echo "recorded=$rp"',
-    'ours && echo "alive=$pid" || pid=',
-    'read -r was 2>/dev/null <run/service.version && echo "version=$was"',
+    'pid=',
+    'if [ -n "$here" ]; then',
+    '  l=$(readlink current 2>/dev/null) && echo "current=$l"',
+    '  read -r rp 2>/dev/null <run/service.pid && echo "recorded=$rp"',
+    '  ours && echo "alive=$pid" || pid=',
+    '  read -r was 2>/dev/null <run/service.version && echo "version=$was"',
+    'fi',
     `ver() { if grep -qsxz -- "${INSTANCE_VARIABLE}=$inst" "/proc/$1/environ"; then tr '\\0' '\\n' <"/proc/$1/environ" | sed -n 's/^MARSHAL_VERSION=//p' | head -n 1; else d=$(readlink "/proc/$1/cwd" 2>/dev/null); case $d in "$real/releases/"*) d=\${d#"$real/releases/"}; echo "\${d%%/*}";; esac; fi; }`,
     'seen=" "',
     "for pg in $(marked | tr ' ' :); do",
