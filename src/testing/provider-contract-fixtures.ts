@@ -45,6 +45,8 @@ export interface SuiteFiles {
   artifact: string;
   /** The same service in a read-only tree, as Bazel and Nix make them: directories 0555, files 0444. */
   readOnlyArtifact: string;
+  /** The service with a `.marshal-release` of its own: a link to `../../outside.txt`. */
+  markedArtifact: string;
 }
 
 export type HealthAction = Extract<Action, { kind: 'health' }>;

@@ -39,6 +39,16 @@ export function describeReleases(whenReady: WhenRigReady): void {
       expect(await rig.isDone(upload('v1'))).toBe(true);
     });
 
+    it('marks the copy as its own over a marker the artifact brings, even a link, writing nowhere else', async () => {
+      await rig.apply(upload('v1', rig.files.markedArtifact));
+      const marker = 'api/releases/v1/.marshal-release';
+      expect(await rig.sh(`[ -L ${marker} ] && echo link || echo file`)).toEqual(['file']);
+      const [text] = await rig.sh(`cat ${marker}`);
+      expect(JSON.parse(text ?? '')).toMatchObject({ version: 'v1', source: rig.files.markedArtifact });
+      // Where the link pointed (api/outside.txt, from the upload's temp directory) nothing was written.
+      expect(await rig.sh('ls -A api')).toEqual(['releases']);
+    });
+
     it('an upload already in place is not repeated', async () => {
       await rig.apply(upload('v1'));
       await rig.sh('echo "changed on the target" >api/releases/v1/server.mjs');

@@ -10,7 +10,7 @@
  * (upload, switch), -prune.ts, -processes.ts (start, stop, ownership, the port), -health.ts,
  * -restore.ts and -inspect.ts.
  */
-import { chmod, copyFile, mkdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
@@ -80,15 +80,22 @@ export function runProviderContract(name: string, fixture: ProviderFixture): voi
   });
 }
 
-/** The test service as an artifact, writable and read-only (directories 0555, files 0444). */
+/**
+ * The test service as an artifact: writable; read-only (directories 0555, files 0444); and
+ * with a release marker of its own that is a link out of the release (a release copied back).
+ */
 async function buildArtifacts(work: string): Promise<SuiteFiles> {
   const artifact = join(work, 'artifact');
   const readOnlyArtifact = join(work, 'read-only');
-  for (const dir of [artifact, join(readOnlyArtifact, 'bin')]) await mkdir(dir, { recursive: true });
+  const markedArtifact = join(work, 'marked');
+  for (const dir of [artifact, join(readOnlyArtifact, 'bin'), markedArtifact])
+    await mkdir(dir, { recursive: true });
+  await copyFile(SERVER, join(markedArtifact, 'server.mjs'));
+  await symlink('../../outside.txt', join(markedArtifact, '.marshal-release'));
   await copyFile(SERVER, join(artifact, 'server.mjs'));
   await copyFile(SERVER, join(readOnlyArtifact, 'server.mjs'));
   await copyFile(SERVER, join(readOnlyArtifact, 'bin', 'tool.mjs'));
   for (const file of ['server.mjs', 'bin/tool.mjs']) await chmod(join(readOnlyArtifact, file), 0o444);
   for (const dir of ['bin', '.']) await chmod(join(readOnlyArtifact, dir), 0o555);
-  return { work, artifact, readOnlyArtifact };
+  return { work, artifact, readOnlyArtifact, markedArtifact };
 }

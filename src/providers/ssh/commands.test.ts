@@ -86,7 +86,7 @@ describe('scripts', () => {
         'if [ -f "releases/$v/.marshal-release" ]; then cat >/dev/null; echo already=1; exit 0; fi',
         'mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" || { rmtree "$tmp"; exit 4; }',
         'ro=; [ -w "$tmp" ] || { ro=1; chmod u+w -- "$tmp"; }',
-        `printf '%s\\n' "$marker" >"$tmp/.marshal-release" || { rmtree "$tmp"; exit 4; }`,
+        `{ rm -f -- "$tmp/.marshal-release" && printf '%s\\n' "$marker" >"$tmp/.marshal-release"; } || { rmtree "$tmp"; exit 4; }`,
         '[ -z "$ro" ] || chmod u-w -- "$tmp"',
         'if [ -e "releases/$v" ]; then echo replaced=1; rmtree "releases/$v"; fi',
         'mv -- "$tmp" "releases/$v" || { rmtree "$tmp"; exit 4; }',

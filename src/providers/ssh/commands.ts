@@ -60,7 +60,9 @@ export function uploadScript(l: RemoteLayout, version: string, suffix: string, m
     `if [ -f "releases/$v/${RELEASE_MARKER}" ]; then cat >/dev/null; echo already=1; exit 0; fi`,
     'mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" || { rmtree "$tmp"; exit 4; }',
     'ro=; [ -w "$tmp" ] || { ro=1; chmod u+w -- "$tmp"; }',
-    `printf '%s\\n' "$marker" >"$tmp/${RELEASE_MARKER}" || { rmtree "$tmp"; exit 4; }`,
+    // A marker the artifact brought (a release copied back) goes first: written through, a link
+    // would put ours wherever it points.
+    `{ rm -f -- "$tmp/${RELEASE_MARKER}" && printf '%s\\n' "$marker" >"$tmp/${RELEASE_MARKER}"; } || { rmtree "$tmp"; exit 4; }`,
     '[ -z "$ro" ] || chmod u-w -- "$tmp"',
     'if [ -e "releases/$v" ]; then echo replaced=1; rmtree "releases/$v"; fi',
     'mv -- "$tmp" "releases/$v" || { rmtree "$tmp"; exit 4; }',
