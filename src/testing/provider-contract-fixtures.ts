@@ -41,7 +41,10 @@ export interface ProviderHost {
 export interface SuiteFiles {
   /** The project directory targets get. */
   work: string;
-  /** An artifact holding the test service (server.mjs): listens on PORT, answers its version. */
+  /**
+   * An artifact holding the test service (server.mjs: listens on PORT, answers its version),
+   * lib/util.txt and link.txt, a symlink to server.mjs.
+   */
   artifact: string;
   /** The same service in a read-only tree, as Bazel and Nix make them: directories 0555, files 0444. */
   readOnlyArtifact: string;
@@ -215,7 +218,8 @@ export class ContractRig {
 
 /** `command` as a script that runs it in the deploy root `root` (created when missing). */
 export function inDeployRoot(root: string, command: string): string {
-  return `mkdir -p -- ${shellQuote(root)} && cd -- ${shellQuote(root)} || exit 125\n${command}`;
+  // The C locale: `ls` and `sort` order alike on every host.
+  return `export LC_ALL=C\nmkdir -p -- ${shellQuote(root)} && cd -- ${shellQuote(root)} || exit 125\n${command}`;
 }
 
 /** A command line as messages show it: at most 80 characters, the 80th an ellipsis. */

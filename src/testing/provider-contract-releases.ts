@@ -8,6 +8,9 @@ import type { Action } from '../model/provider.js';
 import { type ContractRig, SWEEP_VARIABLE, type WhenRigReady } from './provider-contract-fixtures.js';
 import { recordingIO } from './provider-testkit.js';
 
+/** What a release of the test artifact holds. */
+const ARTIFACT_TREE = ['.', './.marshal-release', './lib', './lib/util.txt', './link.txt', './server.mjs'];
+
 export function describeReleases(whenReady: WhenRigReady): void {
   let rig: ContractRig;
   whenReady((r) => {
@@ -21,17 +24,16 @@ export function describeReleases(whenReady: WhenRigReady): void {
   const switchTo = (version: string, keep = 5): Action => ({ kind: 'switch', version, keep });
 
   describe('upload', () => {
-    it('copies the artifact into releases/<version>, marked complete, and is done afterwards', async () => {
+    it('copies the artifact into releases/<version>, links as links, marked complete; then it is done', async () => {
       expect(await rig.isDone(upload('v1'))).toBe(false);
       const io = await rig.apply(upload('v1'));
-      expect(io.text('info')).toEqual([expect.stringMatching(/^uploaded .* → releases\/v1\b/)]);
+      expect(io.text('info')).toHaveLength(1);
       expect(io.text('info')[0]).toContain(`uploaded ${rig.files.artifact} → releases/v1`);
-      expect(await rig.sh('ls -A api/releases api/releases/v1')).toEqual([
-        'api/releases:',
-        'v1',
-        '',
-        'api/releases/v1:',
-        '.marshal-release',
+      // Nothing but the release under releases/: no temp directory left.
+      expect(await rig.sh('ls -A api/releases')).toEqual(['v1']);
+      expect(await rig.sh('cd api/releases/v1 && find . | sort')).toEqual(ARTIFACT_TREE);
+      expect(await rig.sh('cat api/releases/v1/lib/util.txt; readlink api/releases/v1/link.txt')).toEqual([
+        'util',
         'server.mjs',
       ]);
       const [marker] = await rig.sh('cat api/releases/v1/.marshal-release');
@@ -62,7 +64,7 @@ export function describeReleases(whenReady: WhenRigReady): void {
       expect(await rig.isDone(upload('v1'))).toBe(false);
       const io = await rig.apply(upload('v1'));
       expect(io.text('info')[0]).toBe('replacing incomplete release v1');
-      expect(await rig.sh('ls -A api/releases/v1')).toEqual(['.marshal-release', 'server.mjs']);
+      expect(await rig.sh('cd api/releases/v1 && find . | sort')).toEqual(ARTIFACT_TREE);
       expect(await rig.isDone(upload('v1'))).toBe(true);
     });
 

@@ -10,7 +10,7 @@
  * (upload, switch), -prune.ts, -processes.ts (start, stop, ownership, the port), -health.ts,
  * -restore.ts and -inspect.ts.
  */
-import { chmod, copyFile, mkdir, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
@@ -81,7 +81,7 @@ export function runProviderContract(name: string, fixture: ProviderFixture): voi
 }
 
 /**
- * The test service as an artifact: writable; read-only (directories 0555, files 0444); and
+ * The test service as an artifact: writable (with a directory and a symlink); read-only (directories 0555, files 0444); and
  * with a release marker of its own that is a link out of the release (a release copied back).
  */
 async function buildArtifacts(work: string): Promise<SuiteFiles> {
@@ -93,6 +93,9 @@ async function buildArtifacts(work: string): Promise<SuiteFiles> {
   await copyFile(SERVER, join(markedArtifact, 'server.mjs'));
   await symlink('../../outside.txt', join(markedArtifact, '.marshal-release'));
   await copyFile(SERVER, join(artifact, 'server.mjs'));
+  await mkdir(join(artifact, 'lib'));
+  await writeFile(join(artifact, 'lib', 'util.txt'), 'util\n');
+  await symlink('server.mjs', join(artifact, 'link.txt'));
   await copyFile(SERVER, join(readOnlyArtifact, 'server.mjs'));
   await copyFile(SERVER, join(readOnlyArtifact, 'bin', 'tool.mjs'));
   for (const file of ['server.mjs', 'bin/tool.mjs']) await chmod(join(readOnlyArtifact, file), 0o444);
