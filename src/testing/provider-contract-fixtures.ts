@@ -179,7 +179,10 @@ export class ContractRig {
     return lines.map(Number);
   }
 
-  /** Kills the process group `pgid` (as a crash or the OOM killer would) and waits until no instance of the service lives. */
+  /**
+   * Kills the process group `pgid`, as a crash or the OOM killer would, and waits until no
+   * instance of the service is left alive.
+   */
   async crash(pgid: number): Promise<void> {
     await this.sh(`kill -KILL -${pgid}`);
     for (let tries = 0; (await this.markedGroups()).length > 0; tries++) {
@@ -196,8 +199,8 @@ export class ContractRig {
 
   /**
    * Starts a listener on `port` that Marshal did not start (no marker), in its own session, in
-   * `cwd` (relative to the deploy root); `program` is Node code, or a script file in `cwd`.
-   * Resolves with its pid once the port answers.
+   * `cwd` (relative to the deploy root): a one-line Node server, or the Node `script` in `cwd`
+   * (given PORT and MARSHAL_VERSION). Resolves with its pid once the port answers.
    */
   async foreign(port: number, options: { cwd?: string; script?: string; version?: string } = {}) {
     const code = `require('http').createServer((q, s) => s.end('foreign')).listen(${port}, '127.0.0.1')`;
