@@ -150,7 +150,14 @@ function socketOwner(inodes: Set<string>): number | null {
 export function commandLine(pid: number, max = 80): string | null {
   const raw = readOrNull(`/proc/${pid}/cmdline`);
   if (raw === null || raw.length === 0) return null;
-  const text = raw.toString('utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+  return shortCommandLine(raw.toString('utf8').replace(/\0+$/, '').replaceAll('\0', ' '), max);
+}
+
+/**
+ * A command line as messages name a process: at most `max` characters, the last an ellipsis
+ * when it was cut. Shared with the ssh provider, which reads the line on the host.
+ */
+export function shortCommandLine(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

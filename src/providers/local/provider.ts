@@ -255,8 +255,9 @@ export class LocalProvider implements Provider {
     }
     await switchTo(l, action.version, action.keep, io, this.tree);
     if (action.process === null) return;
-    if (await runsVersion(l, action.version)) {
-      io.log(`${action.version} is already running`, 'info');
+    const recorded = await readProcess(l);
+    if (recorded.alive && recorded.version === action.version) {
+      io.log(`${action.version} is already running (pid ${recorded.pid})`, 'info');
       return;
     }
     await startService(l, { ...action.process, version: action.version }, target, io);

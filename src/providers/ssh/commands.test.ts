@@ -14,6 +14,7 @@ import {
 import { displayPath, remoteLayout } from './layout.js';
 import {
   holderScript,
+  inspectScript,
   logTailScript,
   OWNERSHIP_FUNCTIONS,
   PROCESS_FUNCTIONS,
@@ -85,7 +86,7 @@ describe('scripts', () => {
         'if [ -f "releases/$v/.marshal-release" ]; then cat >/dev/null; echo already=1; exit 0; fi',
         'mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" || { rmtree "$tmp"; exit 4; }',
         'ro=; [ -w "$tmp" ] || { ro=1; chmod u+w -- "$tmp"; }',
-        `printf '%s\\n' "$marker" >"$tmp/.marshal-release" || { rmtree "$tmp"; exit 4; }`,
+        `{ rm -f -- "$tmp/.marshal-release" && printf '%s\\n' "$marker" >"$tmp/.marshal-release"; } || { rmtree "$tmp"; exit 4; }`,
         '[ -z "$ro" ] || chmod u-w -- "$tmp"',
         'if [ -e "releases/$v" ]; then echo replaced=1; rmtree "releases/$v"; fi',
         'mv -- "$tmp" "releases/$v" || { rmtree "$tmp"; exit 4; }',
@@ -103,11 +104,15 @@ describe('scripts', () => {
         'echo "previous=$prev"',
         'if [ "$prev" = "releases/$v" ]; then echo already=1',
         'else ln -s "releases/$v" "$tmp" && mv -T -f "$tmp" current || { rm -f "$tmp"; echo notalink=1; exit 4; }; fi',
-        'prev=${prev#releases/}',
-        'kept=1; [ -n "$prev" ] && [ "$prev" != "$v" ] && [ -d "releases/$prev" ] && kept=2',
+        'kept=0; keepers=" "',
+        'for k in "releases/$v" "$prev" "$(readlink current-blue 2>/dev/null)" "$(readlink current-green 2>/dev/null)"; do',
+        '  case $k in releases/*|*/releases/*) k=${k%/}; k=${k##*releases/};; *) continue;; esac',
+        '  case $keepers in *" $k "*) continue;; esac',
+        '  [ -d "releases/$k" ] && keepers="$keepers$k " && kept=$((kept+1))',
+        'done',
         'for m in $(ls -1t releases/*/.marshal-release 2>/dev/null); do',
         '  r=${m#releases/}; r=${r%/.marshal-release}',
-        '  if [ "$r" = "$v" ] || [ "$r" = "$prev" ]; then continue; fi',
+        '  case $keepers in *" $r "*) continue;; esac',
         '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rmtree "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
         'done',
         'exit 0',
@@ -257,6 +262,8 @@ describe('scripts', () => {
       processScript(l, true),
       logTailScript(l, 100),
       holderScript(8080),
+      inspectScript(l, 8080),
+      inspectScript(l, null),
     ];
     for (const script of scripts) execFileSync('/bin/sh', ['-n', '-c', script]);
   });

@@ -60,7 +60,9 @@ export function uploadScript(l: RemoteLayout, version: string, suffix: string, m
     `if [ -f "releases/$v/${RELEASE_MARKER}" ]; then cat >/dev/null; echo already=1; exit 0; fi`,
     'mkdir -- "$tmp" && tar -xf - --no-same-owner -C "$tmp" || { rmtree "$tmp"; exit 4; }',
     'ro=; [ -w "$tmp" ] || { ro=1; chmod u+w -- "$tmp"; }',
-    `printf '%s\\n' "$marker" >"$tmp/${RELEASE_MARKER}" || { rmtree "$tmp"; exit 4; }`,
+    // A marker the artifact brought (a release copied back) goes first: written through, a link
+    // would put ours wherever it points.
+    `{ rm -f -- "$tmp/${RELEASE_MARKER}" && printf '%s\\n' "$marker" >"$tmp/${RELEASE_MARKER}"; } || { rmtree "$tmp"; exit 4; }`,
     '[ -z "$ro" ] || chmod u-w -- "$tmp"',
     'if [ -e "releases/$v" ]; then echo replaced=1; rmtree "releases/$v"; fi',
     'mv -- "$tmp" "releases/$v" || { rmtree "$tmp"; exit 4; }',
@@ -69,10 +71,12 @@ export function uploadScript(l: RemoteLayout, version: string, suffix: string, m
 
 /**
  * Points `current` at releases/<version> (a temp link renamed over it), then
- * prunes marked releases beyond `keep`, newest first, never the new one nor
- * the one it replaced. Reports `previous=<link>`, `already=1`, `pruned=<v>`…;
- * exits 3 with `missing=1` when the release is not complete, 4 with `notalink=1`
- * when `current` cannot be replaced.
+ * prunes marked releases beyond `keep`, newest first, as the local provider
+ * does: never the new one, the one it replaced, nor one a slot's link
+ * (`current-blue`, `current-green`) names — those count towards `keep`.
+ * Reports `previous=<link>`, `already=1`, `pruned=<v>`…; exits 3 with
+ * `missing=1` when the release is not complete, 4 with `notalink=1` when
+ * `current` cannot be replaced.
  */
 export function switchScript(l: RemoteLayout, version: string, keep: number, suffix: string): string {
   return [
@@ -88,11 +92,16 @@ export function switchScript(l: RemoteLayout, version: string, keep: number, suf
     'echo "previous=$prev"',
     'if [ "$prev" = "releases/$v" ]; then echo already=1',
     'else ln -s "releases/$v" "$tmp" && mv -T -f "$tmp" current || { rm -f "$tmp"; echo notalink=1; exit 4; }; fi',
-    'prev=${prev#releases/}',
-    'kept=1; [ -n "$prev" ] && [ "$prev" != "$v" ] && [ -d "releases/$prev" ] && kept=2',
+    // The releases links name (relative or absolute, as versionOfLink reads them), each once.
+    'kept=0; keepers=" "',
+    'for k in "releases/$v" "$prev" "$(readlink current-blue 2>/dev/null)" "$(readlink current-green 2>/dev/null)"; do',
+    '  case $k in releases/*|*/releases/*) k=${k%/}; k=${k##*releases/};; *) continue;; esac',
+    '  case $keepers in *" $k "*) continue;; esac',
+    '  [ -d "releases/$k" ] && keepers="$keepers$k " && kept=$((kept+1))',
+    'done',
     `for m in $(ls -1t releases/*/${RELEASE_MARKER} 2>/dev/null); do`,
     `  r=\${m#releases/}; r=\${r%/${RELEASE_MARKER}}`,
-    '  if [ "$r" = "$v" ] || [ "$r" = "$prev" ]; then continue; fi',
+    '  case $keepers in *" $r "*) continue;; esac',
     '  if [ "$kept" -lt "$keep" ]; then kept=$((kept+1)); else rmtree "releases/$r" && echo "pruned=$r" || echo "prunefailed=$r"; fi',
     'done',
     'exit 0',

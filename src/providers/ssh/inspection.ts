@@ -1,5 +1,6 @@
 /** The report of the inspect script (process-scripts.ts) as a TargetInspection. Pure. */
 import type { InspectSpec, TargetInspection } from '../../model/provider.js';
+import { shortCommandLine } from '../procfs.js';
 import { first, type Report, versionOfLink } from './outcomes.js';
 
 const field = (value: string | undefined): string | null =>
@@ -30,7 +31,7 @@ export function inspection(report: Report, spec: InspectSpec): TargetInspection 
     const holder = field(pid);
     result.listener = {
       pid: holder === null ? null : Number(holder),
-      command: command.join(' ').trim() || null,
+      command: shortCommandLine(command.join(' ').trim()) || null,
       version: field(version),
       ours: alive !== undefined && field(pgid) === alive,
     };

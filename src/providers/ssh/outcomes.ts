@@ -6,6 +6,7 @@
 import { formatDuration } from '../../model/duration.js';
 import { MarshalError } from '../../model/errors.js';
 import { isValidVersion } from '../../model/version.js';
+import { describeHolder, type PortHolder, shortCommandLine } from '../procfs.js';
 import { displayPath } from './layout.js';
 
 /** A script's report: each key with its values in order (`pruned=` repeats). */
@@ -123,23 +124,26 @@ export function strayLines(report: Report, stopTimeoutMs: number, port: number |
   return lines;
 }
 
-/** `pid 42 "python3 -m http.server"` from a `<pid> <command>` report value. */
-export function holderText(value: string): string {
+/**
+ * The port's holder a `<pid> <command>` report value names (the pid is empty when this user
+ * cannot see it), its command line shortened as the local provider shortens it.
+ */
+export function parseHolder(value: string): PortHolder {
   const space = value.indexOf(' ');
   const pid = space < 0 ? value : value.slice(0, space);
   const command = space < 0 ? '' : value.slice(space + 1).trim();
-  if (pid === '') return 'a process this user cannot see (another user’s)';
-  return command === '' ? `pid ${pid}` : `pid ${pid} "${command}"`;
+  return { pid: pid === '' ? null : Number(pid), command: command === '' ? null : shortCommandLine(command) };
 }
 
 /** The non-retryable error a failed start reported, or null for an unexpected failure. */
 export function startRefusal(report: Report, at: Place, port: number | null): MarshalError | null {
   const held = first(report, 'portheld');
   if (held !== undefined) {
+    const holder = parseHolder(held);
     return new MarshalError(
       'PORT_IN_USE',
-      `cannot start ${at.service} on ${at.host}: port ${port} is held by ${holderText(held)}, not by a process Marshal started for ${at.service}`,
-      { details: { port, host: at.host } },
+      `cannot start ${at.service} on ${at.host}: port ${port} is held by ${describeHolder(holder)}, not by a process Marshal started for ${at.service}`,
+      { details: { port, host: at.host, holderPid: holder.pid, holderCommand: holder.command } },
     );
   }
   if (!report.has('nocurrent')) return null;

@@ -32,12 +32,13 @@ export const PROCESS_FUNCTIONS = [
  * Needs `$real` (the physical service directory): sets `$inst` and `$me` (this script's
  * process group); `marked` prints `<pid> <pgid>` of each live process carrying the instance's
  * marker outside that group; `holder PORT` sets `$hp` (pid, empty when not visible) and `$hc`
- * (command) of the TCP listener on PORT, and is false when nobody listens.
+ * (command, on one line; shortened by parseHolder as procfs.ts shortens it) of the TCP listener
+ * on PORT, and is false when nobody listens.
  */
 export const OWNERSHIP_FUNCTIONS = [
   'inst=$real/run/service; me=; st "$$" && set -- $s && me=$3',
   `marked() { grep -lsxz -- "${INSTANCE_VARIABLE}=$inst" /proc/[0-9]*/environ | while IFS=/ read -r _ _ p _; do st "$p" || continue; set -- $s; case $1 in Z*) continue;; esac; [ "$3" = "$me" ] || echo "$p $3"; done; }`,
-  `holder() { ino=$(awk -v s=":$(printf %04X "$1")" '$4 == "0A" && substr($2, length($2) - 4) == s { print $10; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null); [ -n "$ino" ] || return 1; f=$(find /proc/[0-9]*/fd -lname "socket:\\[$ino\\]" 2>/dev/null | head -n 1); hp=\${f#/proc/}; hp=\${hp%%/*}; hc=; [ -z "$hp" ] || hc=$(tr '\\0' ' ' <"/proc/$hp/cmdline" 2>/dev/null | cut -c1-80); }`,
+  `holder() { ino=$(awk -v s=":$(printf %04X "$1")" '$4 == "0A" && substr($2, length($2) - 4) == s { print $10; exit }' /proc/net/tcp /proc/net/tcp6 2>/dev/null); [ -n "$ino" ] || return 1; f=$(find /proc/[0-9]*/fd -lname "socket:\\[$ino\\]" 2>/dev/null | head -n 1); hp=\${f#/proc/}; hp=\${hp%%/*}; hc=; [ -z "$hp" ] || hc=$(tr '\\0\\n' '  ' <"/proc/$hp/cmdline" 2>/dev/null | cut -c1-1024); }`,
 ].join('\n');
 
 /** Stops the recorded process group and forgets it: `stopping=<pid> <version>`, `killed=<pid>`. */
@@ -196,18 +197,23 @@ export function holderScript(port: number): string {
 /**
  * What really runs for the service (`marshal status --probe`), read-only: `current=<link>`,
  * `recorded=<pid>`, `alive=<pid>`, `version=<recorded version>`, `stray=<pgid> <version>` per
- * unrecorded group, and with a port `listener=<pid|-> <pgid|-> <version|-> <command>`.
+ * unrecorded group, and with a port `listener=<pid|-> <pgid|-> <version|-> <command>`. Without
+ * a service directory there is no link and no record, but processes and the port are looked
+ * at all the same (by the path the directory had), as the local provider does.
  */
 export function inspectScript(l: RemoteLayout, port: number | null): string {
   return [
     assign({ sd: l.serviceDir, ...(port === null ? {} : { port: String(port) }) }),
-    'cd -- "$sd" 2>/dev/null && real=$(pwd -P) || exit 0',
+    'here=1; cd -- "$sd" 2>/dev/null && real=$(pwd -P) || { here=; case $sd in /*) real=$sd;; *) real=$PWD/$sd;; esac; }',
     PROCESS_FUNCTIONS,
     OWNERSHIP_FUNCTIONS,
-    'l=$(readlink current 2>/dev/null) && echo "current=$l"',
-    'read -r rp 2>/dev/null <run/service.pid && echo "recorded=$rp"',
-    'ours && echo "alive=$pid" || pid=',
-    'read -r was 2>/dev/null <run/service.version && echo "version=$was"',
+    'pid=',
+    'if [ -n "$here" ]; then',
+    '  l=$(readlink current 2>/dev/null) && echo "current=$l"',
+    '  read -r rp 2>/dev/null <run/service.pid && echo "recorded=$rp"',
+    '  ours && echo "alive=$pid" || pid=',
+    '  read -r was 2>/dev/null <run/service.version && echo "version=$was"',
+    'fi',
     `ver() { if grep -qsxz -- "${INSTANCE_VARIABLE}=$inst" "/proc/$1/environ"; then tr '\\0' '\\n' <"/proc/$1/environ" | sed -n 's/^MARSHAL_VERSION=//p' | head -n 1; else d=$(readlink "/proc/$1/cwd" 2>/dev/null); case $d in "$real/releases/"*) d=\${d#"$real/releases/"}; echo "\${d%%/*}";; esac; fi; }`,
     'seen=" "',
     "for pg in $(marked | tr ' ' :); do",

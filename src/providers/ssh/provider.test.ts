@@ -1,3 +1,8 @@
+/**
+ * The ssh provider over several real sshd hosts at once: deploy roots of every kind (absolute,
+ * relative to the home, `~/` with a space) and one pooled connection per host for every step.
+ * What each host must do for a step is the provider contract's (testing/provider-contract*.ts).
+ */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,12 +103,14 @@ async function status(target: TargetContext, command: string): Promise<string[]>
 }
 
 describe('ssh provider on real sshd hosts', () => {
-  it('uploads, switches and starts a service on three hosts', async () => {
-    await deployAll('v1');
-    for (const { target, port } of targets) {
-      expect(await answer(port)).toBe('v1');
-      const [link] = await status(target, 'readlink api/current');
-      expect(link).toBe('releases/v1');
+  it('deploys to three hosts at once, each with its own kind of deploy root, one version after another', async () => {
+    for (const version of ['v1', 'v2']) {
+      await deployAll(version);
+      for (const { target, port } of targets) {
+        expect(await answer(port)).toBe(version);
+        const [link] = await status(target, 'readlink api/current');
+        expect(link).toBe(`releases/${version}`);
+      }
     }
     const home = sshd.host('host3').home;
     const listing = await status(
@@ -111,64 +118,6 @@ describe('ssh provider on real sshd hosts', () => {
       `ls -A "${home}/apps with space/api/releases/v1"`,
     );
     expect(listing).toEqual(['.marshal-release', 'server.mjs']);
-  });
-
-  it('an upload already in place is not repeated', async () => {
-    const { target } = targets[0] as { target: TargetContext };
-    const io = await apply({ kind: 'upload', version: 'v1', source: artifact }, target);
-    expect(io.text('info')).toEqual(['release v1 is already uploaded']);
-  });
-
-  it('a restart with a new version replaces the process', async () => {
-    const { target, port } = targets[1] as { target: TargetContext; port: number };
-    const [before] = await status(target, 'cat api/run/service.pid');
-    await deployAll('v2');
-    expect(await answer(port)).toBe('v2');
-    const [after] = await status(target, 'cat api/run/service.pid');
-    expect(after).not.toBe(before);
-    const probe = `if kill -0 ${before} && ! grep -q '^State:.*Z' /proc/${before}/status; then echo alive; else echo gone; fi`;
-    expect(await status(target, `${probe} 2>/dev/null`)).toEqual(['gone']);
-    const log = await status(target, 'cat api/logs/service.log');
-    expect(log.some((line) => /^--- .* marshal: starting v2: /.test(line))).toBe(true);
-    expect(log).toContain('SIGTERM: shutting down');
-  });
-
-  it('prunes releases beyond keep, never the new or previous one', async () => {
-    const { target } = targets[1] as { target: TargetContext };
-    for (const version of ['v3', 'v4', 'v5']) {
-      await apply({ kind: 'upload', version, source: artifact }, target);
-    }
-    const io = await apply({ kind: 'switch', version: 'v5', keep: 3 }, target);
-    expect(io.text('info')).toEqual(['current → v5 (was v2)', 'pruned v1, v3 (keeping 3)']);
-    expect(await status(target, 'ls api/releases')).toEqual(['v2', 'v4', 'v5']);
-  });
-
-  it('restores a previous version (switch back and restart), then to nothing', async () => {
-    const { target, port } = targets[1] as { target: TargetContext; port: number };
-    const back: Action = { kind: 'restore', version: 'v4', keep: 3, process: spec('v4', port) };
-    expect(await provider.isDone(back, target, recordingIO())).toBe(false);
-    await apply(back, target);
-    await apply(healthy('v4', port), target);
-    expect(await answer(port)).toBe('v4');
-    expect(await provider.isDone(back, target, recordingIO())).toBe(true);
-
-    const nothing: Action = { kind: 'restore', version: null, keep: 3, process: spec('v4', port) };
-    const io = await apply(nothing, target);
-    expect(io.text('info')).toEqual([
-      expect.stringMatching(/^stopping pid \d+ \(v4\)$/),
-      'removed current (was v4)',
-    ]);
-    expect(await provider.isDone(nothing, target, recordingIO())).toBe(true);
-    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
-  });
-
-  it('refuses to start without a current release', async () => {
-    const { target, port } = targets[1] as { target: TargetContext; port: number };
-    await expect(apply({ kind: 'start', process: spec('v4', port) }, target)).rejects.toMatchObject({
-      code: 'PROVIDER_ERROR',
-      retryable: false,
-      message: 'cannot start api on host2: ~/deploy/api/current does not resolve',
-    });
   });
 
   it('used one connection per host for every step', () => {

@@ -149,7 +149,7 @@ export class SshProvider implements Provider {
       input: archive,
     });
     if (report.has('already')) return io.log(`release ${version} is already uploaded`, 'info');
-    if (report.has('replaced')) io.log(`replaced incomplete release ${version}`, 'info');
+    if (report.has('replaced')) io.log(`replacing incomplete release ${version}`, 'info');
     io.log(`uploaded ${source} → releases/${version} (${formatBytes(archive.length)})`, 'info');
   }
 

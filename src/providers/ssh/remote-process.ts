@@ -12,7 +12,7 @@ import { processExitedError } from '../process-exit.js';
 import type { PortHolder } from '../procfs.js';
 import type { RemoteCommand, RemoteResult } from './executor.js';
 import { displayPath, type RemoteLayout } from './layout.js';
-import { first, parseReport, type Report } from './outcomes.js';
+import { first, parseHolder, parseReport, type Report } from './outcomes.js';
 import { holderScript, logTailScript, processScript } from './process-scripts.js';
 
 /** A look at the process costs a round trip: less often than the local provider's. */
@@ -81,10 +81,6 @@ export class RemoteProcess {
       (await this.run(io, { script: holderScript(port), what: 'a port check' })).stdout,
     );
     const found = first(report, 'holder');
-    if (found === undefined) return null;
-    const space = found.indexOf(' ');
-    const pid = space < 0 ? found : found.slice(0, space);
-    const command = space < 0 ? '' : found.slice(space + 1).trim();
-    return { pid: pid === '' ? null : Number(pid), command: command === '' ? null : command };
+    return found === undefined ? null : parseHolder(found);
   }
 }
